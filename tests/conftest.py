@@ -1,0 +1,54 @@
+"""Shared fixtures: the real bundled corpus, and small corpora the tests make."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from edubot.chunk import chunk_corpus  # noqa: E402
+from edubot.clean import Vocabulary  # noqa: E402
+from edubot.config import PROJECT_ROOT, Config  # noqa: E402
+from edubot.corpus import load_corpus  # noqa: E402
+
+CORPUS = PROJECT_ROOT / "corpus"
+PAK = "pak-2012-adsc-case-report"
+CLINIC = "caring-medical-core-decompression"
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    return load_corpus(CORPUS)
+
+
+@pytest.fixture(scope="session")
+def vocabulary(corpus):
+    return Vocabulary.from_texts(d.raw for d in corpus.documents)
+
+
+@pytest.fixture(scope="session")
+def passages(corpus):
+    cfg = Config()
+    return chunk_corpus(corpus, cfg.passage_max_chars, cfg.passage_overlap_sentences)
+
+
+def minimal_meta(doc_id: str, **extra) -> dict:
+    meta = {
+        "id": doc_id, "title": f"Test document {doc_id}", "authors": ["A Author"], "year": 2020,
+        "source_type": "patient_education", "limitations": [], "unverified": [],
+    }
+    meta.update(extra)
+    return meta
+
+
+def write_doc(folder: Path, doc_id: str, text: str | None = None, suffix: str = ".txt", **meta) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    if text is not None:
+        (folder / f"{doc_id}{suffix}").write_text(text, encoding="utf-8")
+    (folder / f"{doc_id}.meta.json").write_text(json.dumps(minimal_meta(doc_id, **meta)), encoding="utf-8")
+    return folder / f"{doc_id}{suffix}"
