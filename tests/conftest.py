@@ -52,3 +52,31 @@ def write_doc(folder: Path, doc_id: str, text: str | None = None, suffix: str = 
         (folder / f"{doc_id}{suffix}").write_text(text, encoding="utf-8")
     (folder / f"{doc_id}.meta.json").write_text(json.dumps(minimal_meta(doc_id, **meta)), encoding="utf-8")
     return folder / f"{doc_id}{suffix}"
+
+
+@pytest.fixture(scope="session")
+def cfg_index(tmp_path_factory):
+    """Configuration pointing at a session-wide index of the bundled corpus."""
+    return Config(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from edubot.embed import get_embedder
+
+    return get_embedder(Config().model)
+
+
+@pytest.fixture(scope="session")
+def built(cfg_index, corpus, embedder):
+    from edubot.index import build_index
+
+    return build_index(cfg_index, corpus, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def retriever(cfg_index, built, embedder):
+    from edubot.index import load_index
+    from edubot.retrieve import Retriever
+
+    return Retriever(load_index(cfg_index.index_dir), embedder, cfg_index)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .config import Config
 from .corpus import CorpusError, load_corpus
+from .embed import ModelError
+from .index import IndexError_
 
 
 class UserError(Exception):
@@ -57,6 +59,123 @@ def cmd_passages(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Bar:
+    """A tqdm progress bar per build stage, on standard error."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, object] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if stage in ("done", "chunking", "indexing"):
+            for bar in self.bars.values():
+                bar.close()  # type: ignore[attr-defined]
+            self.bars.clear()
+            if stage != "done":
+                print(f"{stage}...", file=sys.stderr)
+            return
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="passage", file=sys.stderr, leave=True)
+        bar.update(done - bar.n)  # type: ignore[attr-defined]
+
+
+def _notice(message: str) -> None:
+    print(f"edubot: {message}", file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .index import build_index
+    from .retrieve import forget_retrievers
+
+    cfg = _config(args)
+    corpus = load_corpus(cfg.corpus_dir)
+    report = build_index(cfg, corpus, progress=_Bar())
+    forget_retrievers()
+    m = report.manifest
+    print(f"built {m['passages']} passages from {m['documents']} documents in {m['build_seconds']} s "
+          f"(model {m['model']['name']} {m['model']['version']}, {m['model']['dim']}-d) → {report.directory}")
+    for problem in report.problems:
+        print(f"skipped {problem}")
+    return 0
+
+
+def _retriever(cfg: Config):
+    from .retrieve import open_retriever
+
+    return open_retriever(cfg, notice=_notice, progress=_Bar())
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    query = (args.query or "").strip()
+    if not query:
+        raise UserError("the search is empty; give some words to look for")
+    if len(query) > cfg.max_query_chars:
+        raise UserError(f"the search is {len(query)} characters long; the limit is {cfg.max_query_chars}")
+    if args.k < 1 or args.k > 100:
+        raise UserError("-k must be between 1 and 100")
+    retriever = _retriever(cfg)
+    known_docs = {p.doc_id for p in retriever.index.passages}
+    for d in args.doc or []:
+        if d not in known_docs:
+            raise UserError(f"no document '{d}' in the index")
+    hits = retriever.search(query, k=args.k, source_types=set(args.source_type or []) or None,
+                            doc_ids=set(args.doc or []) or None)
+    if args.json:
+        _print_json({"query": query, "hits": [h.to_json() for h in hits]})
+        return 0
+    if not hits:
+        print("no passages found")
+    for i, h in enumerate(hits, 1):
+        p = h.passage
+        meta = retriever.index.documents[p.doc_id]
+        d = "-" if h.dense is None else f"{h.dense:.3f}"
+        b = "-" if h.bm25 is None else f"{h.bm25:.2f}"
+        print(f"{i}. [{p.source_type}] {p.id}  score {h.score:.4f} (dense {d}, bm25 {b})")
+        print(f"   {meta.title} ({meta.year or 'n.d.'}) · {p.section}" + (f" · p.{p.page}" if p.page else ""))
+        print("   " + p.text.replace("\n", "\n   "))
+        cites = [c for c in p.citations if c.reference]
+        if cites:
+            print("   cites: " + "; ".join(f"[{c.number}] {c.reference.citation}" for c in cites))
+        print()
+    return 0
+
+
+def cmd_eval_beir(args: argparse.Namespace) -> int:
+    from .embed import get_embedder
+    from .evaluate import BeirError, evaluate_beir, format_beir_table
+
+    cfg = _config(args)
+    embedder = get_embedder(cfg.model)
+    cache = Path(args.cache) if args.cache else Path(cfg.index_dir).parent / "cache"
+    try:
+        report = evaluate_beir(args.folder, args.split, cfg, embedder, cache, progress=not args.json,
+                               on_system=None if args.json else (lambda s: print(f"evaluating {s}...", file=sys.stderr)))
+    except BeirError as e:
+        raise UserError(str(e)) from None
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_beir_table(report))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    try:
+        sizes = [int(s.replace("_", "").replace(",", "")) for s in args.sizes.split()]
+    except ValueError:
+        raise UserError("--sizes takes numbers, e.g. --sizes '10000 100000'") from None
+    print(f"scale benchmark: {bench.DIM}-d synthetic clustered vectors, synthetic 40-word passages, {args.queries} queries per size")
+    results = bench.run(sizes, args.queries, args.nprobe, on_result=lambda r: print(bench.format_row(r), flush=True))
+    if args.json:
+        _print_json({"scale": results})
+    return 0
+
+
 def _print_summary(corpus, n_passages: int) -> None:
     by_type: dict[str, int] = {}
     for d in corpus.documents:
@@ -84,6 +203,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc", help="only this document id")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_passages)
+
+    p = sub.add_parser("build", help="build the search index (passages, embeddings, FAISS, BM25, manifest)")
+    common(p)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("search", help="ranked passages for staff, with scores, source types and citations")
+    common(p)
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=10, help="number of passages (default 10)")
+    p.add_argument("--source-type", action="append", choices=["research", "abstract", "patient_education", "marketing"],
+                   help="only this source type (repeatable)")
+    p.add_argument("--doc", action="append", help="only this document id (repeatable)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval-beir", help="nDCG@10, Recall@100, MRR@10 and latency on a BEIR-format folder")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--split", default="test", help="qrels split: dev, test or train (default test)")
+    p.add_argument("--model", help="embedding model (EDUBOT_MODEL)")
+    p.add_argument("--cache", help="where embedded benchmark corpora are kept (default .edubot/cache)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_beir)
+
+    p = sub.add_parser("bench", help="scale benchmark: build time, size, memory, latency, approximate recall")
+    p.add_argument("--sizes", default="10000 100000 1000000", help="passage counts (default: '10000 100000 1000000')")
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--nprobe", type=int, default=64, help="IVF lists searched per query")
+    p.add_argument("--json", action="store_true", help="also print all figures as one JSON object")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 
@@ -92,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, CorpusError) as e:
+    except (UserError, CorpusError, IndexError_, ModelError) as e:
         print(f"edubot: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,144 @@
+"""Scale benchmark with synthetic vectors and passages (``edubot bench``).
+
+Each size runs in its own process, so the peak memory reported is that
+size's alone. Synthetic vectors are drawn around cluster centres, as real
+sentence embeddings are; uniformly random vectors would make every
+approximate index look worse than it is on real text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+DIM = 384
+QUERIES = 200
+
+
+def synthetic_vectors(n: int, seed: int = 0, centres: int = 2000) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    c = rng.standard_normal((centres, DIM)).astype(np.float32)
+    out = np.empty((n, DIM), dtype=np.float32)
+    step = 100_000
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        out[start : start + m] = c[rng.integers(0, centres, m)] + 0.7 * rng.standard_normal((m, DIM)).astype(np.float32)
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    return out
+
+
+def synthetic_passages(n: int, seed: int = 0, vocab: int = 30_000, length: int = 40) -> list[list[str]]:
+    rng = np.random.default_rng(seed)
+    words = np.asarray([f"w{i}" for i in range(vocab)])
+    ranks = np.minimum(rng.zipf(1.2, size=(n, length)) - 1, vocab - 1)
+    return [list(words[row]) for row in ranks]
+
+
+def _pcts(times: list[float]) -> dict:
+    ms = np.asarray(times) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p95_ms": round(float(np.percentile(ms, 95)), 3)}
+
+
+def _size_on_disk(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def run_one(n: int, queries: int = QUERIES, nprobe: int = 64) -> dict:
+    import faiss
+
+    from .index import build_bm25, build_vectors
+
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    vectors = synthetic_vectors(n)
+    rng = np.random.default_rng(1)
+    q = vectors[rng.choice(n, queries, replace=False)] + 0.05 * rng.standard_normal((queries, DIM)).astype(np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    result: dict = {"passages": n}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        exact = build_vectors(vectors, approximate=False)
+        result["exact"] = {"build_s": round(time.perf_counter() - t0, 2)}
+        faiss.write_index(exact, f"{tmp}/exact.faiss")
+        result["exact"]["disk_mb"] = round(_size_on_disk(Path(f"{tmp}/exact.faiss")) / 2**20, 1)
+        times, truth = [], []
+        for v in q:
+            t = time.perf_counter()
+            _, ids = exact.search(v.reshape(1, -1), 10)
+            times.append(time.perf_counter() - t)
+            truth.append(set(ids[0].tolist()))
+        result["exact"].update(_pcts(times))
+        del exact
+
+        t0 = time.perf_counter()
+        approx = build_vectors(vectors, approximate=True, nprobe=nprobe)
+        result["approximate"] = {"kind": f"IVF{approx.nlist},SQ8 nprobe={nprobe}", "build_s": round(time.perf_counter() - t0, 2)}
+        faiss.write_index(approx, f"{tmp}/approx.faiss")
+        result["approximate"]["disk_mb"] = round(_size_on_disk(Path(f"{tmp}/approx.faiss")) / 2**20, 1)
+        times, recall = [], []
+        for v, true in zip(q, truth):
+            t = time.perf_counter()
+            _, ids = approx.search(v.reshape(1, -1), 10)
+            times.append(time.perf_counter() - t)
+            recall.append(len(true & set(ids[0].tolist())) / 10)
+        result["approximate"].update(_pcts(times))
+        result["approximate"]["recall@10"] = round(float(np.mean(recall)), 4)
+        del approx, vectors
+
+        passages = synthetic_passages(n)
+        t0 = time.perf_counter()
+        bm25 = build_bm25(passages, 1.2, 0.75)
+        result["bm25"] = {"build_s": round(time.perf_counter() - t0, 2)}
+        bm25.save(f"{tmp}/bm25")
+        result["bm25"]["disk_mb"] = round(_size_on_disk(Path(f"{tmp}/bm25")) / 2**20, 1)
+        times = []
+        for row in synthetic_passages(queries, seed=2, length=4):
+            t = time.perf_counter()
+            scores = bm25.get_scores(row)
+            np.argpartition(-scores, 10)[:10]
+            times.append(time.perf_counter() - t)
+        result["bm25"].update(_pcts(times))
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
+
+
+def run(sizes: list[int], queries: int = QUERIES, nprobe: int = 64, on_result=None) -> list[dict]:
+    """Each size in a fresh interpreter, so peak memory is measured per size."""
+    results = []
+    for n in sizes:
+        proc = subprocess.run(
+            [sys.executable, "-m", "edubot.bench", str(n), str(queries), str(nprobe)],
+            capture_output=True, text=True,
+        )
+        if proc.returncode != 0:
+            tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
+            result = {"passages": n, "error": tail[0]}
+        else:
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def format_row(r: dict) -> str:
+    if "error" in r:
+        return f"{r['passages']:>9,}  failed: {r['error']}"
+    e, a, b = r["exact"], r["approximate"], r["bm25"]
+    return (f"{r['passages']:>9,}  exact: build {e['build_s']:>6.1f}s {e['disk_mb']:>7.1f}MB p50 {e['p50_ms']:>7.2f} p95 {e['p95_ms']:>7.2f} ms | "
+            f"{a['kind']}: build {a['build_s']:>6.1f}s {a['disk_mb']:>6.1f}MB p50 {a['p50_ms']:>6.2f} p95 {a['p95_ms']:>6.2f} ms "
+            f"recall@10 {a['recall@10']:.3f} | bm25: build {b['build_s']:>6.1f}s {b['disk_mb']:>6.1f}MB p95 {b['p95_ms']:>7.2f} ms | "
+            f"peak {r['peak_rss_mb']:,.0f} MB")
+
+
+if __name__ == "__main__":
+    print(json.dumps(run_one(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))))

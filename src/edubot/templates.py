@@ -1,0 +1,143 @@
+"""Every fixed sentence a user can see, and nothing else.
+
+This is the one reviewed place for EduBot's own words. Everything else shown
+to a patient is a verbatim quote from the corpus. Changing text here changes
+what patients read: have it reviewed.
+"""
+
+from __future__ import annotations
+
+from .corpus import DocMeta, Reference
+
+DISCLAIMER = (
+    "EduBot is for education only and is not medical advice. It shows quotes from published sources; "
+    "please talk to your own clinician about your care."
+)
+
+ANSWERED = "Here is what my sources say. Each quote shows where it comes from and how strong that evidence is."
+
+NO_ANSWER = (
+    "I could not find anything in my sources that answers this question. "
+    "Please ask your clinician. Here are some questions my sources can answer:"
+)
+
+NOT_ENGLISH = (
+    "I can only read questions in English, and my sources are in English. "
+    "Please ask your clinician, or try asking in English. Here are some questions my sources can answer:"
+)
+
+URGENT = (
+    "This may be an emergency. Call 911 (or your local emergency number) now, or go to the nearest emergency department. "
+    "If you are thinking about suicide or harming yourself, call or text 988 (Suicide & Crisis Lifeline, US) now. "
+    "EduBot cannot help in an emergency."
+)
+
+PERSONAL_ADVICE = (
+    "I cannot advise on your personal care, such as which treatment to choose, how much of a medicine to take, "
+    "or whether to stop or change a medicine. Please ask your clinician."
+)
+
+PERSONAL_ADVICE_WITH_PASSAGES = PERSONAL_ADVICE + " Below is general educational information from my sources."
+
+INVALID_EMPTY = "Please type a question."
+INVALID_TOO_LONG = "Your question is {length} characters long; the limit is {limit}. Please shorten it."
+INVALID_UNREADABLE = "I could not find a question in that. Please type your question in words."
+
+# Questions the corpus answers (checked by the evaluation set's tests).
+SUGGESTED_QUESTIONS = (
+    "What is osteonecrosis?",
+    "What is core decompression?",
+    "Are stem cell treatments approved by the FDA?",
+    "How many patients were in the stem cell case report?",
+)
+
+GROUP_TITLES = {
+    "research": "Research",
+    "patient_education": "Patient information",
+    "marketing": "Clinic website · advertising, not research",
+}
+
+LIMITATION_KINDS = {
+    "stated": "stated by the authors",
+    "reviewer": "noted by our reviewers",
+}
+
+UNVERIFIED_NOTE = "Not verified: {fields}"
+PARTIAL_NOTE = "Partial copy of the source"
+
+
+def group_of(source_type: str) -> str:
+    """Research findings and abstracts together; marketing always on its own."""
+    return {"research": "research", "abstract": "research"}.get(source_type, source_type)
+
+
+def _study_kind(study_type: str | None) -> str:
+    if not study_type:
+        return ""
+    short = study_type.split("(")[0].split(";")[0].split(":")[0].strip()
+    return short[:1].lower() + short[1:] if short else ""
+
+
+def _subjects_phrase(subjects: tuple[str, ...], n: int | None) -> str:
+    animals = [s for s in subjects if s in ("rats", "mice", "dogs", "animals")]
+    if animals:
+        return f"animal study ({', '.join(animals)})"
+    if subjects == ("cells",):
+        return "laboratory study (cells)"
+    if n:
+        return f"{n} patient" + ("" if n == 1 else "s")
+    return ""
+
+
+def evidence_label(meta: DocMeta) -> str:
+    """e.g. "Peer-reviewed case report · 2 patients · level 4", "Clinic website · marketing"."""
+    if meta.source_type == "marketing":
+        return "Clinic website · marketing"
+    if meta.source_type == "patient_education":
+        label = "Government patient information" if meta.publisher and any(
+            w in meta.publisher for w in ("National Institute", "Food and Drug", "National Library", "U.S.")) else "Patient information"
+        return label + (" · partial copy" if meta.partial else "")
+    parts = []
+    kind = _study_kind(meta.study_type)
+    if meta.source_type == "research":
+        parts.append(("Peer-reviewed " if meta.peer_reviewed else "") + (kind or "research"))
+    else:
+        parts.append("Abstract")
+        if kind:
+            parts.append(kind)
+    who = _subjects_phrase(meta.subjects, meta.n_patients)
+    if who:
+        parts.append(who)
+    if meta.evidence_level:
+        parts.append(f"level {meta.evidence_level}")
+    return " · ".join(parts)
+
+
+def cites_label(ref: Reference) -> str:
+    """What a cited reference actually studied, e.g. "cites: case report, 1 patient"."""
+    bits = [_study_kind(ref.study_type) or "study of unknown design"]
+    who = _subjects_phrase(ref.subjects, ref.n)
+    if who:
+        bits.append(who)
+    return "cites: " + ", ".join(bits)
+
+
+def citation_text(meta: DocMeta, section: str | None = None, page: int | None = None) -> str:
+    """A copy-ready citation: authors (year). Title. Venue. Section, page."""
+    authors = ", ".join(meta.authors) if meta.authors else (meta.publisher or "Unknown author")
+    year = meta.year or "n.d."
+    parts = [f"{authors} ({year}). {meta.title.rstrip('.')}."]
+    if meta.venue:
+        parts.append(f"{meta.venue.rstrip('.')}.")
+    elif meta.publisher and meta.authors:
+        parts.append(f"{meta.publisher}.")
+    if meta.doi:
+        parts.append(f"doi:{meta.doi}.")
+    elif meta.pmid:
+        parts.append(f"PMID {meta.pmid}.")
+    elif meta.url:
+        parts.append(meta.url)
+    where = [w for w in (f"Section: {section}" if section else "", f"page {page}" if page else "") if w]
+    if where:
+        parts.append(", ".join(where) + ".")
+    return " ".join(parts)
