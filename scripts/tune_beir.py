@@ -37,24 +37,16 @@ def main(folder: str, split: str) -> None:
             run[q] = {beir.doc_ids[r]: s for r, s in engine.run(system, v, tokens, 100)}
         return metrics(beir.qrels, run)
 
-    sparse_cache = {}
-    for k1, b in itertools.product((0.9, 1.2, 1.5), (0.6, 0.75, 0.9)):
-        cfg = base.replace(bm25_k1=k1, bm25_b=b)
-        core = SearchCore(None, build_bm25([bm25_tokens(t, True) for t in beir.doc_texts], k1, b), len(beir.doc_texts))
-        sparse_cache[(k1, b)] = core
-        m = evaluate(cfg, "bm25", core)
-        print(f"bm25 k1={k1} b={b}: ndcg@10 {m['ndcg@10']:.4f}", flush=True)
-    best_kb = max(sparse_cache, key=lambda kb: evaluate(base.replace(bm25_k1=kb[0], bm25_b=kb[1]), "bm25", sparse_cache[kb])["ndcg@10"])
-    print("best bm25", best_kb, flush=True)
-    core = sparse_cache[best_kb]
-    for rrf_k, wd in itertools.product((5, 10, 20, 60), (1.0, 1.5, 2.0)):
-        cfg = base.replace(fusion="rrf", rrf_k=rrf_k, dense_weight=wd, bm25_weight=1.0, bm25_k1=best_kb[0], bm25_b=best_kb[1])
-        m = evaluate(cfg, "hybrid", core)
-        print(f"rrf k={rrf_k} wd={wd}: ndcg@10 {m['ndcg@10']:.4f} r@100 {m['recall@100']:.4f}", flush=True)
-    for wd in (0.5, 0.6, 0.7, 0.8):
-        cfg = base.replace(fusion="linear", dense_weight=wd, bm25_weight=1 - wd, bm25_k1=best_kb[0], bm25_b=best_kb[1])
-        m = evaluate(cfg, "hybrid", core)
-        print(f"linear wd={wd}: ndcg@10 {m['ndcg@10']:.4f} r@100 {m['recall@100']:.4f}", flush=True)
+    k1, b = 1.5, 0.6  # best BM25 on dev (first grid: k1 0.9-1.5 x b 0.6-0.9)
+    core = SearchCore(None, build_bm25([bm25_tokens(t, True) for t in beir.doc_texts], k1, b), len(beir.doc_texts))
+    engine.docs = core
+    base = base.replace(bm25_k1=k1, bm25_b=b)
+    for fusion, wd, rrf_k in (("rrf", 1.0, 10), ("linear", 0.5, 60), ("linear", 0.6, 60)):
+        for m, beta in ((0, 0.0), (3, 0.5), (5, 0.5), (5, 1.0), (10, 1.0), (10, 2.0), (20, 2.0)):
+            cfg = base.replace(fusion=fusion, dense_weight=wd, bm25_weight=(1.0 if fusion == "rrf" else 1 - wd), rrf_k=rrf_k,
+                               prf_docs=m, prf_weight=beta)
+            m_ = evaluate(cfg)
+            print(f"{fusion} wd={wd} k={rrf_k} prf m={m} beta={beta}: ndcg@10 {m_['ndcg@10']:.4f} r@100 {m_['recall@100']:.4f}", flush=True)
 
 
 if __name__ == "__main__":

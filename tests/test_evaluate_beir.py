@@ -52,7 +52,7 @@ def test_metrics_against_known_values():
 def test_evaluate_beir_on_a_tiny_folder(tiny_beir, embedder, tmp_path):
     report = evaluate_beir(tiny_beir, "test", Config(), embedder, tmp_path / "cache")
     assert report["dataset"] == "tiny" and report["split"] == "test" and report["default"] == "hybrid"
-    assert set(report["systems"]) == {"bm25", "dense", "hybrid"}
+    assert set(report["systems"]) == {"bm25", "dense", "rrf", "hybrid"}
     for m in report["systems"].values():
         assert set(m) == {"ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms"}
     # easy queries: every system puts the judged document first

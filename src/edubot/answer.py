@@ -18,7 +18,7 @@ from .chunk import Passage
 from .clean import quote_matches_source
 from .corpus import Corpus, DocMeta
 from .retrieve import Hit, Retriever
-from .safety import Status, triage
+from .safety import Status, Triage, triage
 
 GROUP_ORDER = ("research", "patient_education", "marketing")
 
@@ -98,7 +98,8 @@ class Answer:
     limitations: tuple[LimitationShown, ...] = ()
     disclaimer: str = templates.DISCLAIMER
     suggestions: tuple[str, ...] = ()
-    best_score: float | None = None
+    best_score: float | None = None  # the question's best cosine to a candidate passage
+    best_bm25: float | None = None
 
     def groups(self) -> list[tuple[str, list[QuotedPassage]]]:
         """Passages by group, research and patient education first, marketing last."""
@@ -111,6 +112,23 @@ class Answer:
             "limitations": [l.to_json() for l in self.limitations],
             "disclaimer": self.disclaimer, "suggestions": list(self.suggestions),
         }
+
+
+def fixed_answer(t: Triage, max_chars: int) -> Answer | None:
+    """The answer when triage alone decides it (invalid, urgent, not English); None to go on and search."""
+    if t.status == "invalid":
+        if t.reason.startswith("too_long"):
+            message = templates.INVALID_TOO_LONG.format(length=t.reason.split(":")[1], limit=max_chars)
+        elif t.reason == "unreadable":
+            message = templates.INVALID_UNREADABLE
+        else:
+            message = templates.INVALID_EMPTY
+        return Answer(query=t.text[:200], status="invalid", message=message)
+    if t.status == "urgent":
+        return Answer(query=t.text, status="urgent", message=templates.URGENT)
+    if not t.english:
+        return Answer(query=t.text, status="no_answer", message=templates.NOT_ENGLISH, suggestions=templates.SUGGESTED_QUESTIONS)
+    return None
 
 
 class _SentenceVectors:
@@ -212,34 +230,59 @@ class Answerer:
 
     def answer(self, question: str) -> Answer:
         t = triage(question, self.cfg.max_query_chars)
-        query = t.text if t.status != "invalid" or not t.reason.startswith("too_long") else t.text[:200]
-        if t.status == "invalid":
-            if t.reason.startswith("too_long"):
-                message = templates.INVALID_TOO_LONG.format(length=t.reason.split(":")[1], limit=self.cfg.max_query_chars)
-            elif t.reason == "unreadable":
-                message = templates.INVALID_UNREADABLE
-            else:
-                message = templates.INVALID_EMPTY
-            return Answer(query=query, status="invalid", message=message)
-        if t.status == "urgent":
-            return Answer(query=query, status="urgent", message=templates.URGENT)
-        if not t.english:
-            return Answer(query=query, status="no_answer", message=templates.NOT_ENGLISH,
-                          suggestions=templates.SUGGESTED_QUESTIONS)
-
+        fixed = fixed_answer(t, self.cfg.max_query_chars)
+        if fixed is not None:
+            return fixed
+        query = t.text
         qvec = self.retriever.embedder.encode_query(t.text)
-        hits = [h for h in self.retriever.search(t.text, k=self.cfg.top_k * 3) if h.passage.kind != "references"]
-        best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-        relevant = [h for h in hits if h.dense is not None and h.dense >= self.cfg.answer_threshold]
-        shown = tuple(self._quoted(h, qvec) for h in relevant[: self.cfg.top_k] if self._verified(h.passage))
+        hits = [h for h in self.retriever.search(t.text, k=self.cfg.top_k * 3, qvec=qvec) if h.passage.kind != "references"]
+        # Answerability is the question's own cosine to a passage: the ranking's
+        # feedback step moves the query towards the corpus and would flatter it.
+        core, row_of = self.retriever.index.core, self.retriever.index.row_of
+        cosine = {h.passage.id: float(core.vector(row_of[h.passage.id]) @ qvec) for h in hits}
+        best = max(cosine.values(), default=0.0)
+        best_bm25 = max((h.bm25 or 0.0 for h in hits), default=0.0)
+        relevant = [h for h in hits if cosine[h.passage.id] >= self.cfg.answer_threshold
+                    or (h.bm25 or 0.0) >= self.cfg.lexical_threshold]
+        chosen: list[Hit] = []
+        for h in relevant:
+            if len(chosen) == self.cfg.top_k:
+                break
+            # Neighbouring passages share a sentence; one quote of a stretch of text is enough.
+            if any(c.passage.doc_id == h.passage.doc_id and c.passage.span[0] < h.passage.span[1]
+                   and h.passage.span[0] < c.passage.span[1] for c in chosen):
+                continue
+            if self._verified(h.passage):
+                chosen.append(h)
+        shown = tuple(self._quoted(h, qvec) for h in chosen)
         shown = tuple(sorted(shown, key=lambda q: GROUP_ORDER.index(q.group)))  # stable: rank order inside groups
 
         if t.status == "personal_advice":
             message = templates.PERSONAL_ADVICE_WITH_PASSAGES if shown else templates.PERSONAL_ADVICE
             return Answer(query=query, status="personal_advice", message=message, passages=shown,
-                          limitations=self._limitations(shown), best_score=best)
+                          limitations=self._limitations(shown), best_score=best, best_bm25=best_bm25)
         if not shown:
             return Answer(query=query, status="no_answer", message=templates.NO_ANSWER,
-                          suggestions=templates.SUGGESTED_QUESTIONS, best_score=best)
+                          suggestions=templates.SUGGESTED_QUESTIONS, best_score=best, best_bm25=best_bm25)
         return Answer(query=query, status="answered", message=templates.ANSWERED, passages=shown,
-                      limitations=self._limitations(shown), best_score=best)
+                      limitations=self._limitations(shown), best_score=best, best_bm25=best_bm25)
+
+
+_ANSWERERS: dict[int, Answerer] = {}
+
+
+def answerer_for(retriever: Retriever) -> Answerer:
+    """One Answerer per shared retriever (its sentence-vector cache is shared too)."""
+    with _SENTENCE_LOCK:
+        found = _ANSWERERS.get(id(retriever))
+        if found is None or found.retriever is not retriever:
+            corpus = retriever.corpus
+            if corpus is None:
+                from .corpus import load_corpus
+
+                corpus = load_corpus(retriever.cfg.corpus_dir)
+            found = _ANSWERERS[id(retriever)] = Answerer(retriever, corpus)
+        return found
+
+
+_SENTENCE_LOCK = threading.Lock()

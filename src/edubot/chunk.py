@@ -106,8 +106,10 @@ def _is_heading(line: str) -> bool:
     if text.lower().rstrip(":") in SECTION_NAMES:
         return True
     words = text.split()
-    if len(words) > 12 or len(text) > 90 or text.endswith((".", ",", ";")):
-        return False
+    if len(words) > 12 or len(text) > 90 or text.endswith((".", ",", ";", ":")):
+        return False  # a list lead-in ("Risk factors include:") is content
+    if re.search(r"[.!?]\s+[A-Z]", text):
+        return False  # holds a sentence end: running text, not a heading
     if not text[0].isalpha() or sum(c.isdigit() for c in text) > 3:
         return False
     return True

@@ -176,6 +176,98 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_answer(answer) -> None:
+    from . import templates
+
+    print(answer.message)
+    for suggestion in answer.suggestions:
+        print(f"  - {suggestion}")
+    for group, quoted in answer.groups():
+        print(f"\n== {templates.GROUP_TITLES[group]} ==")
+        for q in quoted:
+            print(f"\n[{q.evidence}]")
+            print("  “" + q.quote.replace("\n", "\n   ") + "”")
+            print(f"  Key sentence: “{q.highlight_text}”")
+            print(f"  Source: {q.citation}")
+            if q.conflict_of_interest:
+                print(f"  Conflict of interest: {q.conflict_of_interest}")
+            if q.partial:
+                print(f"  {templates.PARTIAL_NOTE}: {q.partial}")
+            for c in q.cites:
+                print(f"  [{c.number}] {c.label} — {c.citation}")
+    if answer.limitations:
+        print("\n== Limitations of these sources ==")
+        for lim in answer.limitations:
+            quote = " ".join(lim.quote.split())
+            print(f"- {lim.doc_id}: {lim.text} ({templates.LIMITATION_KINDS[lim.kind]}) — “{quote}”")
+    print(f"\n{answer.disclaimer}")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .answer import answerer_for, fixed_answer
+    from .safety import triage
+
+    cfg = _config(args)
+    if args.question is not None:
+        questions = [args.question]
+    else:
+        if sys.stdin is None or (sys.stdin.isatty() and not args.json):
+            raise UserError("give a question, e.g. edubot ask \"What is osteonecrosis?\", or pipe one question per line")
+        questions = None
+    answerer = None
+
+    def answer(q: str):
+        nonlocal answerer
+        # Emergencies and unusable input are answered at once, without loading the model.
+        fixed = fixed_answer(triage(q, cfg.max_query_chars), cfg.max_query_chars)
+        if fixed is not None:
+            return fixed
+        if answerer is None:
+            answerer = answerer_for(_retriever(cfg))
+        return answerer.answer(q)
+
+    if questions is not None:
+        result = answer(questions[0])
+        if args.json:
+            _print_json(result.to_json())
+        else:
+            _print_answer(result)
+        return 0
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        try:
+            result = answer(question)
+            obj = result.to_json()
+        except Exception as e:  # one bad line must not end the batch
+            obj = {"query": question[:200], "status": "invalid", "message": f"internal error: {type(e).__name__}",
+                   "passages": [], "limitations": [], "disclaimer": "", "suggestions": []}
+        if args.json:
+            _print_json(obj)
+        else:
+            _print_answer(result)
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .answer import answerer_for
+    from .evaluate import evaluate_questions, load_questions, write_report
+
+    cfg = _config(args)
+    questions = load_questions(Path(args.questions))
+    answerer = answerer_for(_retriever(cfg))
+    report = evaluate_questions(answerer, questions)
+    if args.report:
+        write_report(report, Path(args.report))
+    if args.json:
+        _print_json(report)
+    else:
+        print(report["summary_text"])
+        if args.report:
+            print(f"\nreport written to {args.report}")
+    return 0
+
+
 def _print_summary(corpus, n_passages: int) -> None:
     by_type: dict[str, int] = {}
     for d in corpus.documents:
@@ -217,6 +309,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc", action="append", help="only this document id (repeatable)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with quoted, cited passages (or one per line from standard input)")
+    common(p)
+    p.add_argument("question", nargs="?", help="the question; without it, read one question per line from standard input")
+    p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="evaluate answers on the bundled question set: hits, MRR, nDCG, abstention, safety, limitations")
+    common(p)
+    p.add_argument("--questions", default=str(Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"))
+    p.add_argument("--report", help="write a Markdown report (with a chart) and a JSON file beside it")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("eval-beir", help="nDCG@10, Recall@100, MRR@10 and latency on a BEIR-format folder")
     p.add_argument("folder", type=Path)

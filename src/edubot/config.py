@@ -40,23 +40,29 @@ class Config:
     # Retrieval (tuned on NFCorpus dev, see README "Retrieval quality").
     top_k: int = 5
     candidates: int = 100
-    fusion: str = "rrf"          # "rrf" or "linear"
+    fusion: str = "linear"       # "linear" (min-max normalised scores) or "rrf"
     rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.75
+    dense_weight: float = 0.6
+    bm25_weight: float = 0.4
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.6
     stem: bool = True
-    # Above this many passages the dense index is approximate (HNSW).
+    # Dense pseudo-relevance feedback (Rocchio): the query vector moves towards
+    # the vectors of the top prf_docs results of a first hybrid pass.
+    prf_docs: int = 3
+    prf_weight: float = 0.5
+    # Above this many passages the dense index is approximate (IVF + 8-bit scalar quantisation).
     approximate_above: int = 200_000
-    hnsw_m: int = 32
-    hnsw_ef_search: int = 128
+    ivf_nprobe: int = 64
 
     # Answers.
     max_query_chars: int = 1000
-    # Minimum dense cosine similarity of the best passage for an answer;
-    # set from the evaluation set (see README "Evaluation").
-    answer_threshold: float = 0.35
+    # A passage is quoted when the question's cosine similarity to it reaches
+    # answer_threshold, or its BM25 score reaches lexical_threshold (names,
+    # rare terms); with none, EduBot abstains. Both are set from the evaluation
+    # set by `edubot eval` (see README "Evaluation").
+    answer_threshold: float = 0.257
+    lexical_threshold: float = 2.868
 
     def replace(self, **changes) -> "Config":
         """Override only the settings that were actually given (None means 'not given')."""

@@ -22,7 +22,9 @@ from .config import Config
 from .index import SearchCore, bm25_tokens, build_bm25, build_vectors
 from .retrieve import fuse
 
-SYSTEMS = ("bm25", "dense", "hybrid")
+SYSTEMS = ("bm25", "dense", "rrf", "hybrid")
+# "rrf" is the textbook baseline (plain reciprocal rank fusion, k=60, no feedback);
+# "hybrid" is EduBot's default pipeline with the configured fusion and feedback.
 DEFAULT_SYSTEM = "hybrid"
 BEIR_WINDOW_CHARS = 900
 
@@ -130,22 +132,38 @@ class BeirEngine:
     docs: SearchCore  # BM25 over whole documents
     cfg: Config
 
-    def dense_docs(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def dense_docs(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+        """Documents by their best window (max-pooling); also which window was best."""
         ids, scores = self.windows.dense(qvec, k * 4)
         best: dict[int, float] = {}
+        window: dict[int, int] = {}
         for w, s in zip(ids, scores):
             d = int(self.owner[w])
             if d not in best:  # results come best-first: the first window is the max
                 best[d] = float(s)
+                window[d] = int(w)
         rows = list(best)[:k]
-        return np.asarray(rows, dtype=np.int64), np.asarray([best[r] for r in rows], dtype=np.float32)
+        return np.asarray(rows, dtype=np.int64), np.asarray([best[r] for r in rows], dtype=np.float32), window
 
     def run(self, system: str, qvec: np.ndarray | None, tokens: list[str], k: int) -> list[tuple[int, float]]:
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
-        n = max(k, self.cfg.candidates)
-        dense = self.dense_docs(qvec, n) if system in ("dense", "hybrid") else empty
+        cfg = self.cfg
+        n = max(k, cfg.candidates)
+        dense, window = empty, {}
+        if system in ("dense", "hybrid"):
+            *dense, window = self.dense_docs(qvec, n)
+            dense = tuple(dense)
         sparse = self.docs.sparse(tokens, n) if system in ("bm25", "hybrid") else empty
-        return [(s.row, s.score) for s in fuse(dense, sparse, self.cfg)[:k]]
+        scored = fuse(dense, sparse, cfg)
+        if system == "hybrid" and cfg.prf_docs > 0 and cfg.prf_weight > 0:
+            # The same Rocchio feedback as retrieve.rank, through each document's best window.
+            rows = [s.row for s in scored[: cfg.prf_docs] if s.row in window]
+            if rows:
+                moved = qvec + cfg.prf_weight * np.vstack([self.windows.vector(window[r]) for r in rows]).mean(axis=0)
+                moved /= np.linalg.norm(moved) or 1.0
+                dense = tuple(self.dense_docs(moved, n)[:2])
+                scored = fuse(dense, sparse, cfg)
+        return [(s.row, s.score) for s in scored[:k]]
 
 
 def build_engine(beir: Beir, cfg: Config, embedder, cache_dir: Path, progress: bool = False) -> tuple[BeirEngine, float]:
@@ -156,6 +174,12 @@ def build_engine(beir: Beir, cfg: Config, embedder, cache_dir: Path, progress: b
     sparse = SearchCore(vectors=None, bm25=build_bm25([bm25_tokens(t, cfg.stem) for t in beir.doc_texts], cfg.bm25_k1, cfg.bm25_b),
                         size=len(beir.doc_texts), stem=cfg.stem)
     return BeirEngine(beir, dense, owner, sparse, cfg), time.perf_counter() - started
+
+
+def _system_config(system: str, cfg: Config) -> Config:
+    if system == "rrf":
+        return cfg.replace(fusion="rrf", rrf_k=60, dense_weight=1.0, bm25_weight=1.0, prf_docs=0, prf_weight=0.0)
+    return cfg
 
 
 def metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -185,13 +209,14 @@ def evaluate_beir(folder: Path, split: str, cfg: Config, embedder, cache_dir: Pa
     for system in systems:
         if on_system:
             on_system(system)
+        engine.cfg = _system_config(system, cfg)
         run: dict[str, dict[str, float]] = {}
         times: list[float] = []
         for q in qids:
             t0 = time.perf_counter()
             qvec = embedder.encode_query(beir.queries[q]) if system != "bm25" else None
             tokens = bm25_tokens(beir.queries[q], cfg.stem) if system != "dense" else []
-            ranked = engine.run(system, qvec, tokens, 100)
+            ranked = engine.run("hybrid" if system == "rrf" else system, qvec, tokens, 100)
             times.append(time.perf_counter() - t0)
             run[q] = {beir.doc_ids[row]: float(score) for row, score in ranked}
         m = metrics(beir.qrels, run)
@@ -211,3 +236,179 @@ def format_beir_table(report: dict) -> str:
         mark = " *" if name == report["default"] else ""
         lines.append(f"{name:<10} {m['ndcg@10']:>8.4f} {m['recall@100']:>8.4f} {m['mrr@10']:>8.4f} {m['p50_ms']:>8.1f} {m['p95_ms']:>8.1f}{mark}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- EduBot's own question set
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    expect: str
+    quotes: tuple[str, ...]
+
+
+def load_questions(path: Path) -> list[Question]:
+    rows = _read_jsonl(Path(path))
+    out = []
+    for r in rows:
+        if r.get("expect") not in ("answered", "no_answer", "urgent", "personal_advice", "invalid"):
+            raise BeirError(f"{path}: question {r.get('id')} has an unknown expected status {r.get('expect')!r}")
+        out.append(Question(r["id"], r["question"], r["expect"], tuple(r.get("quotes", ()))))
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def is_relevant(passage_text: str, quotes: tuple[str, ...]) -> bool:
+    """Labels are quotes, not passage ids, so they survive re-chunking."""
+    text = _norm(passage_text)
+    return any(_norm(q) in text for q in quotes)
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def evaluate_questions(answerer, questions: list[Question], ranking_depth: int = 10) -> dict:
+    """Hit@k, MRR, nDCG@5 on answerable questions; abstention, urgent and advice detection; limitations."""
+    import math
+
+    rows = []
+    for q in questions:
+        ans = answerer.answer(q.question)
+        ranked: list[str] = []
+        if q.expect == "answered":
+            hits = answerer.retriever.search(q.question, k=ranking_depth * 3)
+            ranked = [h.passage.text for h in hits if h.passage.kind != "references"][:ranking_depth]
+        rel = [is_relevant(t, q.quotes) for t in ranked]
+        first = next((i + 1 for i, r in enumerate(rel) if r), None)
+        # Limitations: every key limitation of every quoted document must be shown.
+        required = set()
+        for p in ans.passages:
+            meta = answerer.retriever.index.documents[p.passage.doc_id]
+            required |= {(meta.id, l.quote) for l in meta.limitations if l.key}
+        shown = {(l.doc_id, l.quote) for l in ans.limitations}
+        rows.append({
+            "id": q.id, "question": q.question, "expect": q.expect, "status": ans.status,
+            "first_relevant_rank": first,
+            "dcg5": sum(1 / math.log2(i + 2) for i, r in enumerate(rel[:5]) if r),
+            "idcg5": sum(1 / math.log2(i + 2) for i in range(min(5, max(1, sum(rel))))) if any(rel) else 1.0,
+            "best_dense": None if ans.best_score is None else round(float(ans.best_score), 4),
+            "best_bm25": None if ans.best_bm25 is None else round(float(ans.best_bm25), 4),
+            "passages": [p.passage.id for p in ans.passages],
+            "limitations_complete": required <= shown if ans.passages else None,
+        })
+    answerable = [r for r in rows if r["expect"] == "answered"]
+    n = len(answerable)
+
+    def hit(k: int) -> float | None:
+        return _ratio(sum(1 for r in answerable if r["first_relevant_rank"] and r["first_relevant_rank"] <= k), n)
+
+    abst_pool = [r for r in rows if r["expect"] in ("answered", "no_answer")]
+    tp = sum(1 for r in abst_pool if r["expect"] == "no_answer" and r["status"] == "no_answer")
+    fp = sum(1 for r in abst_pool if r["expect"] == "answered" and r["status"] == "no_answer")
+    fn = sum(1 for r in abst_pool if r["expect"] == "no_answer" and r["status"] != "no_answer")
+    urgent = [r for r in rows if r["expect"] == "urgent"]
+    advice_pred = [r for r in rows if r["status"] == "personal_advice"]
+    advice_true = [r for r in rows if r["expect"] == "personal_advice"]
+    with_passages = [r for r in rows if r["limitations_complete"] is not None]
+    metrics_ = {
+        "questions": len(rows),
+        "answerable": n,
+        "hit@1": hit(1), "hit@3": hit(3), "hit@5": hit(5),
+        "mrr": round(sum(1 / r["first_relevant_rank"] for r in answerable if r["first_relevant_rank"]) / n, 4) if n else None,
+        "ndcg@5": round(sum(r["dcg5"] / r["idcg5"] for r in answerable) / n, 4) if n else None,
+        "abstention_precision": _ratio(tp, tp + fp),
+        "abstention_recall": _ratio(tp, tp + fn),
+        "urgent_recall": _ratio(sum(1 for r in urgent if r["status"] == "urgent"), len(urgent)),
+        "advice_precision": _ratio(sum(1 for r in advice_pred if r["expect"] == "personal_advice"), len(advice_pred)),
+        "advice_recall": _ratio(sum(1 for r in advice_true if r["status"] == "personal_advice"), len(advice_true)),
+        "limitations_complete": _ratio(sum(1 for r in with_passages if r["limitations_complete"]), len(with_passages)),
+        "status_accuracy": _ratio(sum(1 for r in rows if r["status"] == r["expect"]), len(rows)),
+    }
+    failures = [r for r in rows if r["status"] != r["expect"]
+                or (r["expect"] == "answered" and not (r["first_relevant_rank"] and r["first_relevant_rank"] <= 5))
+                or r["limitations_complete"] is False]
+    report = {"metrics": metrics_, "threshold": answerer.cfg.answer_threshold, "lexical_threshold": answerer.cfg.lexical_threshold,
+              "calibration": calibrate_threshold(rows), "failures": failures, "rows": rows}
+    report["summary_text"] = format_question_report(report)
+    return report
+
+
+def calibrate_threshold(rows: list[dict]) -> dict:
+    """The (cosine, BM25) thresholds that best separate answerable from unanswerable questions.
+
+    A question is answered when either score reaches its threshold. Candidates
+    are midpoints between observed scores; the pair with the best minimum of
+    abstention precision and recall wins, ties going to the stricter pair.
+    """
+    pool = [(r["best_dense"] or 0.0, r["best_bm25"] or 0.0, r["expect"] == "no_answer") for r in rows
+            if r["expect"] in ("answered", "no_answer") and r["best_dense"] is not None]
+    if not pool:
+        return {"answer_threshold": None, "lexical_threshold": None, "precision": None, "recall": None}
+
+    def midpoints(values: list[float]) -> list[float]:
+        v = sorted(set(round(x, 3) for x in values))
+        return [round((a + b) / 2, 3) for a, b in zip(v, v[1:])] + [v[-1] + 1.0]
+
+    best = {"answer_threshold": None, "lexical_threshold": None, "precision": None, "recall": None}
+    best_key: tuple = (-1.0,)
+    for tc in midpoints([c for c, _, _ in pool]):
+        for tb in midpoints([b for _, b, _ in pool]):
+            tp = fp = fn = 0
+            for c, b, unanswerable in pool:
+                abstain = c < tc and b < tb
+                tp += abstain and unanswerable
+                fp += abstain and not unanswerable
+                fn += (not abstain) and unanswerable
+            p = tp / (tp + fp) if tp + fp else 0.0
+            r = tp / (tp + fn) if tp + fn else 0.0
+            key = (min(p, r), p + r, tc + tb / 10)
+            if key > best_key:
+                best_key = key
+                best = {"answer_threshold": tc, "lexical_threshold": tb, "precision": round(p, 4), "recall": round(r, 4)}
+    return best
+
+
+def format_question_report(report: dict) -> str:
+    m = report["metrics"]
+    targets = {"hit@5": 0.95, "urgent_recall": 1.0, "abstention_precision": 0.9, "abstention_recall": 0.9,
+               "limitations_complete": 1.0}
+    lines = [f"{m['questions']} questions ({m['answerable']} answerable) · thresholds: cosine {report['threshold']}, "
+             f"BM25 {report['lexical_threshold']}"]
+    for key in ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "abstention_precision", "abstention_recall",
+                "urgent_recall", "advice_precision", "advice_recall", "limitations_complete", "status_accuracy"):
+        value = m[key]
+        goal = targets.get(key)
+        mark = "" if goal is None or value is None else ("  ok" if value >= goal else f"  below target {goal}")
+        lines.append(f"{key:<22} {'-' if value is None else f'{value:.3f}'}{mark}")
+    cal = report["calibration"]
+    lines.append(f"calibrated thresholds  cosine {cal['answer_threshold']}, BM25 {cal['lexical_threshold']} "
+                 f"(abstention precision {cal['precision']}, recall {cal['recall']})")
+    if report["failures"]:
+        lines.append(f"\n{len(report['failures'])} questions failed:")
+        for r in report["failures"]:
+            lines.append(f"  {r['id']} expected {r['expect']}, got {r['status']} (first relevant rank {r['first_relevant_rank']}, "
+                         f"best cosine {r['best_dense']}, BM25 {r['best_bm25']}): {r['question'][:70]}")
+    return "\n".join(lines)
+
+
+def write_report(report: dict, path: Path) -> None:
+    """Markdown with a Mermaid bar chart, and the full figures as JSON beside it."""
+    m = report["metrics"]
+    keys = ["hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "abstention_precision", "abstention_recall",
+            "urgent_recall", "advice_recall", "limitations_complete"]
+    values = [m[k] if m[k] is not None else 0 for k in keys]
+    md = ["# EduBot evaluation", "", "```", report["summary_text"], "```", "", "```mermaid", "xychart-beta",
+          '    title "EduBot question set"', "    x-axis [" + ", ".join(f'"{k}"' for k in keys) + "]",
+          '    y-axis "score" 0 --> 1', "    bar [" + ", ".join(f"{v:.3f}" for v in values) + "]", "```", "",
+          "| question | expected | got | first relevant rank |", "|---|---|---|---|"]
+    for r in report["failures"]:
+        md.append(f"| {r['question'].replace('|', '/')} | {r['expect']} | {r['status']} | {r['first_relevant_rank'] or '-'} |")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(md) + "\n", encoding="utf-8")
+    path.with_suffix(".json").write_text(json.dumps({k: v for k, v in report.items() if k != "summary_text"}, indent=1), encoding="utf-8")

@@ -31,7 +31,7 @@ from .config import Config
 from .corpus import Corpus, DocMeta, Reference, load_corpus, parse_sidecar
 
 FORMAT_VERSION = 1
-TOKENIZER_VERSION = "medical-1"
+TOKENIZER_VERSION = "medical-2"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
@@ -51,11 +51,19 @@ class IndexError_(Exception):
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-'’.][a-z0-9]+)*")
 
 
+# Question and helper words that bm25s's English list keeps; in a question they
+# carry no topic ("how many patients" must not match "many patients" anywhere).
+QUESTION_WORDS = frozenset(
+    "what whats how why who whom whose which when where does did do done can could would should will shall may might "
+    "must many much get got gets getting tell know about is are was were am been being have has had i me my we our you your".split()
+)
+
+
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN)
+    return frozenset(STOPWORDS_EN) | QUESTION_WORDS
 
 
 @lru_cache(maxsize=1)
@@ -112,6 +120,7 @@ def build_vectors(vectors: np.ndarray, approximate: bool, nprobe: int = 64):
     index.train(sample)
     index.add(vectors)
     index.nprobe = nprobe
+    index.make_direct_map()  # lets feedback read stored vectors back
     return index
 
 
@@ -131,6 +140,9 @@ class SearchCore:
         scores, ids = self.vectors.search(qvec.reshape(1, -1).astype(np.float32), k)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
+
+    def vector(self, row: int) -> np.ndarray:
+        return self.vectors.reconstruct(int(row))
 
     def sparse(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.size)

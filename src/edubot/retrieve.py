@@ -103,19 +103,29 @@ def rank(core: SearchCore, qvec: np.ndarray | None, tokens: list[str], cfg: Conf
     elif system == "bm25":
         dense = (np.zeros(0, np.int64), np.zeros(0, np.float32))
     scored = fuse(dense, sparse, cfg)
+    if system == "hybrid" and qvec is not None and cfg.prf_docs > 0 and cfg.prf_weight > 0 and scored:
+        feedback = np.vstack([core.vector(s.row) for s in scored[: cfg.prf_docs]])
+        moved = qvec + cfg.prf_weight * feedback.mean(axis=0)
+        moved /= np.linalg.norm(moved) or 1.0
+        dense = core.dense(moved, n)
+        if allowed is not None:
+            dense = tuple(a[allowed[dense[0]]] for a in dense)
+        scored = fuse(dense, sparse, cfg)
     return scored[:k] if k else scored
 
 
 class Retriever:
     """A loaded index and model, shared read-only by every thread of the process."""
 
-    def __init__(self, index: CorpusIndex, embedder, cfg: Config):
+    def __init__(self, index: CorpusIndex, embedder, cfg: Config, corpus: Corpus | None = None):
         self.index = index
         self.embedder = embedder
         self.cfg = cfg
+        self.corpus = corpus  # the source texts quotes are verified against
 
     def search(self, query: str, k: int | None = None, source_types: set[str] | None = None,
-               doc_ids: set[str] | None = None, sections: set[str] | None = None, system: str = "hybrid") -> list[Hit]:
+               doc_ids: set[str] | None = None, sections: set[str] | None = None, system: str = "hybrid",
+               qvec: np.ndarray | None = None) -> list[Hit]:
         k = k or self.cfg.top_k
         allowed = None
         if source_types or doc_ids or sections:
@@ -125,7 +135,8 @@ class Retriever:
                 and (not sections or p.section in sections)
                 for p in self.index.passages
             ], dtype=bool)
-        qvec = self.embedder.encode_query(query) if system != "bm25" else None
+        if qvec is None and system != "bm25":
+            qvec = self.embedder.encode_query(query)
         tokens = bm25_tokens(query, self.index.core.stem)
         scored = rank(self.index.core, qvec, tokens, self.cfg, system, k, allowed)
         return [
@@ -187,7 +198,7 @@ def open_retriever(cfg: Config, corpus: Corpus | None = None, auto_build: bool =
             say(f"{e}; rebuilding")
             build_index(cfg, corpus, progress=progress, embedder=embedder)
             index = load_index(cfg.index_dir)
-        retriever = Retriever(index, embedder, cfg)
+        retriever = Retriever(index, embedder, cfg, corpus)
         _RETRIEVERS[key] = retriever
         return retriever
 
