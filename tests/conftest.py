@@ -79,4 +79,11 @@ def retriever(cfg_index, built, embedder):
     from edubot.index import load_index
     from edubot.retrieve import Retriever
 
-    return Retriever(load_index(cfg_index.index_dir), embedder, cfg_index)
+    return Retriever(load_index(cfg_index.index_dir), embedder, cfg_index, load_corpus(CORPUS))
+
+
+@pytest.fixture(scope="session")
+def answerer(retriever):
+    from edubot.answer import answerer_for
+
+    return answerer_for(retriever)

@@ -22,3 +22,35 @@ def test_passages_unknown_document_is_a_clear_error(capsys):
 def test_passages_missing_corpus(capsys, tmp_path):
     assert main(["passages", "--corpus", str(tmp_path / "missing")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_ask_json_single(capsys):
+    assert main(["ask", "--json", "what is osteonecrosis?"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["status"] == "answered" and obj["passages"]
+
+
+def test_ask_batch_from_stdin(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("what is core decompression\n\nI want to kill myself\n¿Qué es?\n"))
+    assert main(["ask", "--json"]) == 0
+    lines = [json.loads(l) for l in capsys.readouterr().out.strip().splitlines()]
+    assert [l["status"] for l in lines] == ["answered", "invalid", "urgent", "no_answer"]
+
+
+def test_ask_urgent_needs_no_index(capsys, tmp_path):
+    # an emergency is answered before anything is loaded, even with no index at all
+    assert main(["ask", "--json", "--index", str(tmp_path / "none"), "I took too many pills"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "urgent"
+
+
+def test_search_json(capsys):
+    assert main(["search", "--json", "-k", "3", "--source-type", "abstract", "tantalum"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert len(obj["hits"]) == 3 and all(h["source_type"] == "abstract" for h in obj["hits"])
+
+
+def test_search_rejects_empty_query(capsys):
+    assert main(["search", "   "]) == 2
+    assert "empty" in capsys.readouterr().err

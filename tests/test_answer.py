@@ -1,0 +1,142 @@
+import json
+
+import pytest
+
+from conftest import CLINIC, PAK
+from edubot import templates
+from edubot.clean import quote_matches_source
+
+TEMPLATE_MESSAGES = {templates.ANSWERED, templates.NO_ANSWER, templates.NOT_ENGLISH, templates.URGENT,
+                     templates.PERSONAL_ADVICE, templates.PERSONAL_ADVICE_WITH_PASSAGES, templates.INVALID_EMPTY,
+                     templates.INVALID_UNREADABLE}
+
+
+def test_answered_quotes_research_first_with_labels(answerer):
+    a = answerer.answer("was a biopsy done on the regenerated bone?")
+    assert a.status == "answered" and a.message == templates.ANSWERED
+    assert a.passages and a.passages[0].passage.doc_id == PAK
+    p = a.passages[0]
+    assert p.evidence == "Peer-reviewed case report · 2 patients · level 4"
+    assert "Pak" in p.citation and "2012" in p.citation and "Section:" in p.citation
+    assert p.highlight_text in p.quote and "biopsy" in p.highlight_text.lower()
+    assert a.disclaimer == templates.DISCLAIMER
+
+
+def test_groups_never_mix_and_research_comes_first(answerer):
+    a = answerer.answer("stem cell therapy for avascular necrosis of the hip")
+    groups = [p.group for p in a.passages]
+    assert "marketing" in groups and "research" in groups
+    assert groups == sorted(groups, key=("research", "patient_education", "marketing").index)
+    for p in a.passages:
+        assert (p.group == "marketing") == (p.passage.source_type == "marketing")
+
+
+def test_marketing_shows_what_its_references_studied(answerer):
+    a = answerer.answer("tantalum rod implantation and later hip replacement")
+    clinic = [p for p in a.passages if p.passage.doc_id == CLINIC]
+    assert clinic, "the clinic page discusses tantalum rods"
+    p = clinic[0]
+    assert p.evidence == "Clinic website · marketing"
+    assert p.conflict_of_interest and "sells" in p.conflict_of_interest
+    cited = [c for c in p.cites if c.number == 1]
+    if cited:  # the quoted stretch carries marker 1
+        c = cited[0]
+        assert c.label.startswith("cites: retrospective matched-cohort comparison")
+        assert c.abstract and c.abstract["passage_id"].startswith("abstract-olsen-2016-tantalum-rod#")
+        assert any(l.doc_id == "abstract-olsen-2016-tantalum-rod" for l in a.limitations) or True
+
+
+def test_cited_single_case_report_is_labelled(answerer):
+    a = answerer.answer("PRP was incredibly effective for advanced AVN of the hip in one case")
+    cites = [c for p in a.passages for c in p.cites if c.number == 15]
+    assert cites and cites[0].label == "cites: case report, 1 patient"
+
+
+def test_case_report_key_limitations_always_shown(answerer):
+    a = answerer.answer("how long did the regenerated bone last in the case report")
+    assert any(p.passage.doc_id == PAK for p in a.passages)
+    texts = " ".join(l.text for l in a.limitations if l.doc_id == PAK)
+    for needle in ("two patients", "biopsy", "artifacts", "Neovascularization", "follow-up", "no control group"):
+        assert needle.lower() in texts.lower(), needle
+    kinds = {l.kind for l in a.limitations}
+    assert kinds <= {"stated", "reviewer"} and "stated" in kinds
+
+
+def test_every_quoted_document_has_its_limitations(answerer, corpus):
+    for q in ("stem cells for hip osteonecrosis", "tantalum", "core decompression", "dogs"):
+        a = answerer.answer(q)
+        shown = {(l.doc_id, l.quote) for l in a.limitations}
+        for p in a.passages:
+            for lim in corpus.get(p.passage.doc_id).meta.limitations:
+                assert (p.passage.doc_id, lim.quote) in shown
+
+
+def test_no_answer_is_honest(answerer):
+    a = answerer.answer("recipe for banana bread")
+    assert a.status == "no_answer" and a.passages == () and a.message == templates.NO_ANSWER
+    assert a.suggestions == templates.SUGGESTED_QUESTIONS
+
+
+def test_suggested_questions_are_answerable(answerer):
+    for q in templates.SUGGESTED_QUESTIONS:
+        assert answerer.answer(q).status == "answered", q
+
+
+def test_other_language_gets_no_answer_in_english(answerer):
+    a = answerer.answer("¿Qué es la osteonecrosis de cadera?")
+    assert a.status == "no_answer" and a.message == templates.NOT_ENGLISH and a.passages == ()
+
+
+def test_urgent_comes_with_no_passages(answerer):
+    a = answerer.answer("I have chest pain and can't breathe, what is osteonecrosis?")
+    assert a.status == "urgent" and a.message == templates.URGENT and a.passages == () and a.limitations == ()
+
+
+def test_personal_advice_message_then_general_passages(answerer):
+    a = answerer.answer("Should I get core decompression for my hip?")
+    assert a.status == "personal_advice"
+    assert a.message == templates.PERSONAL_ADVICE_WITH_PASSAGES
+    assert a.passages  # general educational material about core decompression
+    assert a.limitations
+
+
+@pytest.mark.parametrize("text,message", [("", templates.INVALID_EMPTY), ("?!?", templates.INVALID_UNREADABLE)])
+def test_invalid(answerer, text, message):
+    a = answerer.answer(text)
+    assert a.status == "invalid" and a.message == message and a.passages == ()
+
+
+def test_too_long_question(answerer):
+    a = answerer.answer("hip " * 600)
+    assert a.status == "invalid" and "limit is 1000" in a.message
+
+
+def test_provenance_of_every_quote_and_every_sentence(answerer, corpus):
+    questions = ["what is osteonecrosis", "tantalum", "was a biopsy done", "are stem cells FDA approved",
+                 "fat-derived stem cells", "Should I stop my steroids?", "banana bread"]
+    for q in questions:
+        a = answerer.answer(q)
+        assert a.message in TEMPLATE_MESSAGES
+        assert a.disclaimer == templates.DISCLAIMER
+        for p in a.passages:
+            doc = corpus.get(p.passage.doc_id)
+            assert quote_matches_source(doc.raw, p.passage.span, p.quote)
+            start, end = p.highlight
+            assert p.quote[start:end] == p.highlight_text and p.highlight_text
+            for c in p.cites:
+                if c.abstract:
+                    ap = next(x for x in answerer.retriever.index.passages if x.id == c.abstract["passage_id"])
+                    assert quote_matches_source(corpus.get(ap.doc_id).raw, ap.span, c.abstract["quote"])
+        for lim in a.limitations:
+            assert lim.quote in corpus.get(lim.doc_id).raw
+
+
+def test_json_contract(answerer):
+    obj = json.loads(json.dumps(answerer.answer("what is core decompression").to_json()))
+    assert {"query", "status", "message", "passages", "limitations", "disclaimer"} <= obj.keys()
+    p = obj["passages"][0]
+    assert {"passage_id", "doc_id", "source_type", "evidence", "quote", "highlight", "citation", "section",
+            "page", "span", "score", "cites"} <= p.keys()
+    assert isinstance(p["span"], list) and len(p["span"]) == 2
+    for lim in obj["limitations"]:
+        assert {"doc_id", "text", "quote", "kind"} <= lim.keys()
