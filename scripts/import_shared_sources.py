@@ -61,6 +61,12 @@ KEY_LIMITATION_PREFIXES = (
     "Neovascularization was not demonstrated",
     "Short and unequal follow-up",
     "Outcomes are largely patient-reported",
+    # the clinic page
+    "Clinic web page marketing its own services",
+    "Single clinic author; no disclosure",
+    "Overstated efficacy claim",
+    "Cites an animal study",
+    "Relies on a single case report",
 )
 
 # Reviewer-noted limitations of abstracts, each backed by a quote from the abstract.
@@ -75,7 +81,10 @@ ABSTRACT_LIMITATIONS = {
         ("Describes a surgical technique; the abstract reports no patient outcomes.", "The purpose is to describe a noninvasive arthroscopic procedure as an alternative to open surgery for avascular necrosis of the hip."),
     ],
     "abstract-ibrahim-2012-prp-case": [
-        ("A single patient; one case cannot show that a treatment works.", "Avascular necrosis (AVN) is a progressive condition"),
+        ("A single patient; one case cannot show that a treatment works.",
+         "This case report describes a novel nonsurgical approach for treating advanced-stage degenerative AVN of the hip with the use of autologous platelet-rich plasma."),
+        ("The authors only suggest a potential use; the report does not show that the treatment works.",
+         "The report suggests the potential utility of platelet-rich plasma for the treatment of degenerative AVN."),
     ],
 }
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# One index for the whole run, shared by fixtures, the CLI and the app; reports kept out of the checkout.
+_RUN_DIR = Path(tempfile.mkdtemp(prefix="edubot-tests-"))
+os.environ["EDUBOT_INDEX_DIR"] = str(_RUN_DIR / "index")
+os.environ["EDUBOT_REPORTS_DIR"] = str(_RUN_DIR / "reports")
 
 from edubot.chunk import chunk_corpus  # noqa: E402
 from edubot.clean import Vocabulary  # noqa: E402
@@ -55,9 +60,9 @@ def write_doc(folder: Path, doc_id: str, text: str | None = None, suffix: str = 
 
 
 @pytest.fixture(scope="session")
-def cfg_index(tmp_path_factory):
-    """Configuration pointing at a session-wide index of the bundled corpus."""
-    return Config(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("index"))
+def cfg_index():
+    """Configuration pointing at the session-wide index of the bundled corpus."""
+    return Config(corpus_dir=CORPUS, index_dir=_RUN_DIR / "index", reports_dir=_RUN_DIR / "reports")
 
 
 @pytest.fixture(scope="session")

@@ -249,8 +249,9 @@ class Answerer:
             if len(chosen) == self.cfg.top_k:
                 break
             # Neighbouring passages share a sentence; one quote of a stretch of text is enough.
-            if any(c.passage.doc_id == h.passage.doc_id and c.passage.span[0] < h.passage.span[1]
-                   and h.passage.span[0] < c.passage.span[1] for c in chosen):
+            same_doc = [c for c in chosen if c.passage.doc_id == h.passage.doc_id]
+            if len(same_doc) >= self.cfg.max_passages_per_doc or any(
+                    c.passage.span[0] < h.passage.span[1] and h.passage.span[0] < c.passage.span[1] for c in same_doc):
                 continue
             if self._verified(h.passage):
                 chosen.append(h)

@@ -155,6 +155,9 @@ def cmd_eval_beir(args: argparse.Namespace) -> int:
                                on_system=None if args.json else (lambda s: print(f"evaluating {s}...", file=sys.stderr)))
     except BeirError as e:
         raise UserError(str(e)) from None
+    reports = Path(cfg.reports_dir)
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / f"beir-{report['dataset']}-{report['split']}.json").write_text(json.dumps(report, indent=1))
     if args.json:
         _print_json(report)
     else:
@@ -257,6 +260,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     questions = load_questions(Path(args.questions))
     answerer = answerer_for(_retriever(cfg))
     report = evaluate_questions(answerer, questions)
+    write_report(report, Path(cfg.reports_dir) / "eval.md")  # the latest, for the app's evaluation page
     if args.report:
         write_report(report, Path(args.report))
     if args.json:

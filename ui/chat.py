@@ -1,0 +1,56 @@
+"""Patient chat: questions in, quoted and cited answers out, history kept per session."""
+
+import uuid
+
+import streamlit as st
+
+from edubot import templates
+from ui.common import disclaimer, engine, md_escape, render_answer
+
+st.title("EduBot")
+disclaimer()
+
+answerer = engine()
+messages = st.session_state.setdefault("messages", [])
+
+
+def sources_panel() -> None:
+    with st.expander("Every source EduBot can quote"):
+        rows = []
+        for meta in sorted(answerer.retriever.index.documents.values(), key=lambda m: (m.source_type, m.title)):
+            rows.append({
+                "source": meta.title,
+                "kind": templates.evidence_label(meta),
+                "date shown": meta.date_shown or "not shown",
+                "last checked": meta.date_checked or "",
+                "link": meta.url or "",
+            })
+        st.dataframe(rows, hide_index=True, use_container_width=True,
+                     column_config={"link": st.column_config.LinkColumn("link")})
+
+
+sources_panel()
+
+asked = None
+if not messages:
+    st.markdown("Try one of these questions:")
+    cols = st.columns(len(templates.SUGGESTED_QUESTIONS))
+    for col, question in zip(cols, templates.SUGGESTED_QUESTIONS):
+        if col.button(question, key=f"starter-{question}"):
+            asked = question
+
+for m in messages:
+    with st.chat_message(m["role"]):
+        if m["role"] == "user":
+            st.text(m["text"])
+        else:
+            render_answer(m["answer"], m["id"])
+            m["feedback"] = st.feedback("thumbs", key=f"feedback-{m['id']}")
+
+typed = st.chat_input("Ask about osteonecrosis, core decompression or stem cell treatments")
+question = typed if typed is not None else asked
+if question is not None:
+    answer = answerer.answer(question).to_json()
+    messages.append({"role": "user", "text": answer["query"] or question[:200], "id": uuid.uuid4().hex})
+    messages.append({"role": "assistant", "answer": answer, "id": uuid.uuid4().hex, "feedback": None})
+    st.rerun()
