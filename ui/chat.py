@@ -5,7 +5,8 @@ import uuid
 import streamlit as st
 
 from edubot import templates
-from ui.common import disclaimer, engine, md_escape, render_answer
+from edubot.privacy import analytics_log
+from ui.common import config, disclaimer, engine, render_answer
 
 st.title("EduBot")
 disclaimer()
@@ -51,6 +52,9 @@ typed = st.chat_input("Ask about osteonecrosis, core decompression or stem cell 
 question = typed if typed is not None else asked
 if question is not None:
     answer = answerer.answer(question).to_json()
+    log = analytics_log(config().analytics_log)  # None unless staff turned it on
+    if log is not None:
+        log.record(question, answer["status"], [p["passage_id"] for p in answer["passages"]])
     messages.append({"role": "user", "text": answer["query"] or question[:200], "id": uuid.uuid4().hex})
     messages.append({"role": "assistant", "answer": answer, "id": uuid.uuid4().hex, "feedback": None})
     st.rerun()

@@ -236,6 +236,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             _print_answer(result)
         return 0
+    try:  # undecodable bytes become U+FFFD instead of ending the batch
+        sys.stdin.reconfigure(errors="replace")
+    except (AttributeError, ValueError):
+        pass
     for line in sys.stdin:
         question = line.rstrip("\n")
         try:
@@ -270,6 +274,59 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.report:
             print(f"\nreport written to {args.report}")
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the installation; every failure says what to do."""
+    import importlib.metadata as md
+
+    from .index import load_index, read_manifest, stale_reasons
+
+    cfg = _config(args)
+    failures = 0
+
+    def report(ok: bool, what: str, fix: str = "") -> None:
+        nonlocal failures
+        failures += not ok
+        print(f"[{'ok' if ok else 'FAIL'}] {what}" + ("" if ok or not fix else f"\n       → {fix}"))
+
+    report(sys.version_info[:2] == (3, 11), f"Python {sys.version.split()[0]}", "use Python 3.11 (scripts/setup.sh creates .venv with it)")
+    for pkg in ("torch", "sentence-transformers", "faiss-cpu", "bm25s", "pypdf", "streamlit", "pytrec-eval-terrier"):
+        try:
+            version = md.version(pkg)
+            good = not (pkg == "torch" and not version.startswith("2.13.0"))
+            report(good, f"{pkg} {version}", "reinstall with `pip install torch==2.13.0` (a CPU build; other versions pull CUDA)")
+        except md.PackageNotFoundError:
+            report(False, f"{pkg} not installed", "run `bash scripts/setup.sh`")
+    embedder = None
+    try:
+        from .embed import get_embedder
+
+        embedder = get_embedder(cfg.model)
+        vec = embedder.encode_query("osteonecrosis")
+        report(vec.shape == (embedder.info.dim,), f"model {cfg.model} {embedder.info.version} loads offline ({embedder.info.dim}-d)")
+    except ModelError as e:
+        report(False, f"model {cfg.model}: {e}", "run `bash scripts/setup.sh`, or set EDUBOT_MODEL to a model folder")
+    try:
+        corpus = load_corpus(cfg.corpus_dir)
+        report(not corpus.problems, f"corpus {cfg.corpus_dir}: {len(corpus.documents)} documents"
+               + (f", {len(corpus.problems)} skipped" if corpus.problems else ""),
+               "fix the files named below, then run `edubot build`")
+        for problem in corpus.problems:
+            print(f"       skipped {problem}")
+    except CorpusError as e:
+        corpus = None
+        report(False, f"corpus: {e}", "set --corpus or EDUBOT_CORPUS_DIR to the corpus folder")
+    try:
+        manifest = read_manifest(cfg.index_dir)
+        load_index(cfg.index_dir)
+        reasons = stale_reasons(manifest, cfg, corpus, embedder.info.version if embedder else None) if corpus else []
+        report(not reasons, f"index {cfg.index_dir}: {manifest['passages']} passages, built {manifest['built_at']}"
+               + (f" — stale: {'; '.join(reasons)}" if reasons else ""), "run `edubot build`")
+    except IndexError_ as e:
+        report(False, f"index: {e}", "run `edubot build`")
+    print("all checks passed" if not failures else f"{failures} check(s) failed")
+    return 0 if not failures else 1
 
 
 def _print_summary(corpus, n_passages: int) -> None:
@@ -326,6 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="write a Markdown report (with a chart) and a JSON file beside it")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("doctor", help="check the installation: model offline, corpus valid, index present and fresh")
+    common(p)
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("eval-beir", help="nDCG@10, Recall@100, MRR@10 and latency on a BEIR-format folder")
     p.add_argument("folder", type=Path)

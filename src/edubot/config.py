@@ -65,6 +65,9 @@ class Config:
     max_query_chars: int = 1000
     # At most this many quotes from one document, so an answer shows a range of sources.
     max_passages_per_doc: int = 2
+
+    # Off by default: a path here makes the app log redacted questions for staff.
+    analytics_log: str | None = None
     # A passage is quoted when the question's cosine similarity to it reaches
     # answer_threshold, or its BM25 score reaches lexical_threshold (names,
     # rare terms); with none, EduBot abstains. Both are set from the evaluation

@@ -60,7 +60,10 @@ def resolve_model(name: str) -> tuple[Path, str]:
 class Embedder:
     """Encodes text to unit-length float32 vectors; safe to share across threads."""
 
+    loads = 0  # models loaded by this process (the app must load one, whatever the sessions)
+
     def __init__(self, name: str):
+        Embedder.loads += 1
         path, version = resolve_model(name)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: never reach a hub
         try:
