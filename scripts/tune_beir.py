@@ -7,11 +7,9 @@ Uses the cached window embeddings from `edubot eval-beir`; prints nDCG@10 per se
 
 from __future__ import annotations
 
-import itertools
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from edubot.config import Config
 from edubot.embed import get_embedder

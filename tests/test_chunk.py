@@ -1,4 +1,3 @@
-import re
 
 from conftest import CLINIC, PAK, write_doc
 from edubot.chunk import chunk_corpus, citation_numbers, recover_text, split_sentences

@@ -2,8 +2,8 @@ import unicodedata
 
 import pytest
 
-from conftest import CLINIC, PAK
-from edubot.clean import Vocabulary, clean, furniture_mask, looks_like_furniture, quote_matches_source
+from conftest import PAK
+from edubot.clean import clean, furniture_mask, looks_like_furniture, quote_matches_source
 
 
 def test_hyphen_joined_when_the_word_exists_elsewhere():

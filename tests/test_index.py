@@ -1,8 +1,5 @@
-import json
 import shutil
-import threading
 
-import numpy as np
 import pytest
 
 from conftest import CORPUS, PAK
@@ -124,30 +121,6 @@ def test_rebuild_gives_identical_ids_and_results(cfg_index, built, corpus, embed
     assert [p.id for p in again.index.passages] == [p.id for p in retriever.index.passages]
     for q in ("tantalum", "how many patients were treated", "is stem cell therapy approved by the FDA"):
         assert [h.passage.id for h in again.search(q, k=5)] == [h.passage.id for h in retriever.search(q, k=5)]
-
-
-def test_threads_share_one_index_and_agree_with_serial(retriever):
-    queries = ["tantalum rod", "fat-derived stem cells", "hip pain", "biopsy", "core decompression success",
-               "platelet rich plasma", "FDA approved stem cells", "steroids cause osteonecrosis"]
-    serial = {q: [h.passage.id for h in retriever.search(q, k=5)] for q in queries}
-    errors: list[BaseException] = []
-    mismatches: list[str] = []
-
-    def worker(offset: int) -> None:
-        try:
-            for i in range(20):
-                q = queries[(offset + i) % len(queries)]
-                if [h.passage.id for h in retriever.search(q, k=5)] != serial[q]:
-                    mismatches.append(q)
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == [] and mismatches == []
 
 
 def test_open_retriever_builds_a_missing_index_once(tmp_path, corpus, embedder):

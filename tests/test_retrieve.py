@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import CLINIC, PAK
+from conftest import PAK
 from edubot.config import Config
 from edubot.index import bm25_tokens
 from edubot.retrieve import fuse

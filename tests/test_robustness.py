@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -145,3 +144,19 @@ def test_missing_model_is_a_clear_message(capsys, built):
     assert main(["ask", "--model", "no-such-model-package", "what is osteonecrosis"]) == 2
     err = capsys.readouterr().err
     assert "no-such-model-package" in err and "Traceback" not in err
+
+
+def test_bench_load_reports_figures(answerer):
+    from edubot.bench import run_load
+
+    load = run_load(answerer, threads=2, per_thread=3)
+    assert load["questions"] == 6 and load["throughput_qps"] > 0
+    assert load["concurrent"]["p95_ms"] >= load["concurrent"]["p50_ms"] > 0
+
+
+def test_bench_scale_one_small_size():
+    from edubot.bench import run_one
+
+    r = run_one(2000, queries=20, nprobe=64)
+    assert r["exact"]["disk_mb"] > 0 and 0.5 <= r["approximate"]["recall@10"] <= 1.0
+    assert r["bm25"]["build_s"] >= 0 and r["peak_rss_mb"] > 0

@@ -111,6 +111,48 @@ def run_one(n: int, queries: int = QUERIES, nprobe: int = 64) -> dict:
     return result
 
 
+LOAD_QUESTIONS = (
+    "what is osteonecrosis", "tantalum rod", "fat-derived stem cells", "was a biopsy done", "PRP injection for AVN",
+    "are stem cell treatments FDA approved", "core decompression success", "how long does a hip replacement last",
+    "symptoms of avascular necrosis", "steroids and bone death", "Hernigou bone marrow", "recipe for banana bread",
+)
+
+
+def run_load(answerer, threads: int = 8, per_thread: int = 200) -> dict:
+    """Full answers (triage, retrieval, highlight, limitations) from many threads sharing one engine."""
+    import threading
+
+    for q in LOAD_QUESTIONS:  # warm the highlight cache, as a running server would be
+        answerer.answer(q)
+    serial = []
+    for q in LOAD_QUESTIONS * 5:
+        t = time.perf_counter()
+        answerer.answer(q)
+        serial.append(time.perf_counter() - t)
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker(offset: int) -> None:
+        mine = []
+        for i in range(per_thread):
+            t = time.perf_counter()
+            answerer.answer(LOAD_QUESTIONS[(offset + i) % len(LOAD_QUESTIONS)])
+            mine.append(time.perf_counter() - t)
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    wall = time.perf_counter() - started
+    return {"threads": threads, "questions": threads * per_thread, "wall_s": round(wall, 2),
+            "throughput_qps": round(threads * per_thread / wall, 1),
+            "serial": _pcts(serial), "concurrent": _pcts(latencies)}
+
+
 def run(sizes: list[int], queries: int = QUERIES, nprobe: int = 64, on_result=None) -> list[dict]:
     """Each size in a fresh interpreter, so peak memory is measured per size."""
     results = []

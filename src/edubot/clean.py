@@ -268,7 +268,7 @@ def furniture_mask(lines: list[str]) -> list[bool]:
     changed = True
     while changed:
         changed = False
-        for i, line in enumerate(lines):
+        for i in range(len(lines)):
             if mask[i] or not short[i]:
                 continue
             before = i > 0 and mask[i - 1]

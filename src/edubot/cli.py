@@ -172,10 +172,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
         sizes = [int(s.replace("_", "").replace(",", "")) for s in args.sizes.split()]
     except ValueError:
         raise UserError("--sizes takes numbers, e.g. --sizes '10000 100000'") from None
-    print(f"scale benchmark: {bench.DIM}-d synthetic clustered vectors, synthetic 40-word passages, {args.queries} queries per size")
-    results = bench.run(sizes, args.queries, args.nprobe, on_result=lambda r: print(bench.format_row(r), flush=True))
+    out: dict = {}
+    if not args.no_load:
+        from .answer import answerer_for
+
+        answerer = answerer_for(_retriever(_config(args)))
+        load = bench.run_load(answerer, args.threads, args.per_thread)
+        out["load"] = load
+        print(f"load: {load['threads']} threads x {load['questions'] // load['threads']} answers on the bundled corpus: "
+              f"{load['throughput_qps']} answers/s; serial p50 {load['serial']['p50_ms']:.1f} ms, p95 {load['serial']['p95_ms']:.1f} ms; "
+              f"under load p50 {load['concurrent']['p50_ms']:.1f} ms, p95 {load['concurrent']['p95_ms']:.1f} ms", flush=True)
+    if sizes:
+        print(f"scale: {bench.DIM}-d synthetic clustered vectors, synthetic 40-word passages, {args.queries} queries per size")
+        out["scale"] = bench.run(sizes, args.queries, args.nprobe, on_result=lambda r: print(bench.format_row(r), flush=True))
     if args.json:
-        _print_json({"scale": results})
+        _print_json(out)
     return 0
 
 
@@ -397,7 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval_beir)
 
     p = sub.add_parser("bench", help="scale benchmark: build time, size, memory, latency, approximate recall")
-    p.add_argument("--sizes", default="10000 100000 1000000", help="passage counts (default: '10000 100000 1000000')")
+    common(p)
+    p.add_argument("--sizes", default="10000 100000 1000000", help="passage counts; '' skips the scale part")
+    p.add_argument("--no-load", action="store_true", help="skip the load part (threads answering on the bundled corpus)")
+    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--per-thread", type=int, default=200)
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--nprobe", type=int, default=64, help="IVF lists searched per query")
     p.add_argument("--json", action="store_true", help="also print all figures as one JSON object")

@@ -86,9 +86,8 @@ class Config:
     @classmethod
     def from_env(cls, env: Mapping[str, str], base: "Config | None" = None) -> "Config":
         base = base or cls()
-        names = {f.name: f for f in dataclasses.fields(cls)}
         changes: dict[str, object] = {}
-        for name, f in names.items():
+        for name in (f.name for f in dataclasses.fields(cls)):
             raw = env.get("EDUBOT_" + name.upper())
             if raw is None:
                 continue

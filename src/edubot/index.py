@@ -22,13 +22,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from .chunk import Citation, Passage, chunk_corpus
 from .config import Config
-from .corpus import Corpus, DocMeta, Reference, load_corpus, parse_sidecar
+from .corpus import Corpus, DocMeta, load_corpus, parse_sidecar
 
 FORMAT_VERSION = 1
 TOKENIZER_VERSION = "medical-2"
