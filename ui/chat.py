@@ -46,7 +46,13 @@ for m in messages:
             st.text(m["text"])
         else:
             render_answer(m["answer"], m["id"])
-            m["feedback"] = st.feedback("thumbs", key=f"feedback-{m['id']}")
+            feedback = st.feedback("thumbs", key=f"feedback-{m['id']}")
+            if feedback is not None and feedback != m["feedback"]:
+                m["feedback"] = feedback
+                log = analytics_log(config().analytics_log)  # the session keeps it; a log only if staff asked
+                if log is not None:
+                    log.record(m["question"], m["answer"]["status"], [p["passage_id"] for p in m["answer"]["passages"]],
+                               feedback="up" if feedback == 1 else "down")
 
 typed = st.chat_input("Ask about osteonecrosis, core decompression or stem cell treatments")
 question = typed if typed is not None else asked
@@ -56,5 +62,5 @@ if question is not None:
     if log is not None:
         log.record(question, answer["status"], [p["passage_id"] for p in answer["passages"]])
     messages.append({"role": "user", "text": answer["query"] or question[:200], "id": uuid.uuid4().hex})
-    messages.append({"role": "assistant", "answer": answer, "id": uuid.uuid4().hex, "feedback": None})
+    messages.append({"role": "assistant", "answer": answer, "id": uuid.uuid4().hex, "feedback": None, "question": question})
     st.rerun()

@@ -90,6 +90,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .retrieve import forget_retrievers
 
     cfg = _config(args)
+    if args.approximate:
+        cfg = cfg.replace(approximate_above=0)
     corpus = load_corpus(cfg.corpus_dir)
     report = build_index(cfg, corpus, progress=_Bar())
     forget_retrievers()
@@ -370,6 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="build the search index (passages, embeddings, FAISS, BM25, manifest)")
     common(p)
+    p.add_argument("--approximate", action="store_true",
+                   help="approximate vector index (IVF + 8-bit quantisation) whatever the size; "
+                        "by default it is chosen above EDUBOT_APPROXIMATE_ABOVE passages (200,000)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("search", help="ranked passages for staff, with scores, source types and citations")
