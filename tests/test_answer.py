@@ -77,9 +77,16 @@ def test_no_answer_is_honest(answerer):
     assert a.suggestions == templates.SUGGESTED_QUESTIONS
 
 
-def test_suggested_questions_are_answerable(answerer):
+def test_suggested_questions_are_answered_well(answerer):
+    """Each starter question is in the labelled set, and its answer quotes a labelled passage."""
+    from edubot.config import PROJECT_ROOT
+    from edubot.evaluate import is_relevant, load_questions
+
+    labels = {q.question.lower().rstrip("?"): q.quotes for q in load_questions(PROJECT_ROOT / "eval" / "questions.jsonl")}
     for q in templates.SUGGESTED_QUESTIONS:
-        assert answerer.answer(q).status == "answered", q
+        quotes = labels[q.lower().rstrip("?")]
+        a = answerer.answer(q)
+        assert a.status == "answered" and any(is_relevant(p.quote, quotes) for p in a.passages), q
 
 
 def test_other_language_gets_no_answer_in_english(answerer):

@@ -188,14 +188,14 @@ def open_retriever(cfg: Config, corpus: Corpus | None = None, auto_build: bool =
         if reason:
             if not auto_build:
                 raise IndexError_(reason + "; run `edubot build`")
-            say(f"{reason}; building it now")
+            say(reason.split("; run `edubot build`")[0] + "; building it now")
             build_index(cfg, corpus, progress=progress, embedder=embedder)
         try:
             index = load_index(cfg.index_dir)
         except IndexError_ as e:
             if not auto_build:
                 raise
-            say(f"{e}; rebuilding")
+            say(str(e).split("; run `edubot build`")[0] + "; rebuilding it now")
             build_index(cfg, corpus, progress=progress, embedder=embedder)
             index = load_index(cfg.index_dir)
         retriever = Retriever(index, embedder, cfg, corpus)

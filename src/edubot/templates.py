@@ -48,7 +48,7 @@ SUGGESTED_QUESTIONS = (
     "What is osteonecrosis?",
     "What is core decompression?",
     "Are stem cell treatments approved by the FDA?",
-    "How many patients were in the stem cell case report?",
+    "Was a biopsy done in the stem cell case report?",
 )
 
 GROUP_TITLES = {
