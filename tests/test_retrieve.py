@@ -24,12 +24,23 @@ def test_paraphrase_finds_adipose_derived_stem_cells(retriever):
 
 
 def test_how_many_patients(retriever):
-    # a passage that states a number of patients is among the first three
+    # answer-type matching: the first passage states a number of patients
     import re
 
-    texts = top_texts(retriever, "how many patients", k=3)
-    count = re.compile(r"\b(\d+|two|Two)\b[\w\s(),-]{0,25}\bpatients\b")
-    assert any(count.search(t) for t in texts)
+    first = top_texts(retriever, "how many patients", k=1)[0]
+    assert re.search(r"\b(\d+|two|Two)\b[\w\s(),-]{0,25}\bpatients\b", first)
+    texts = top_texts(retriever, "how many patients were in the stem cell case report", k=3)
+    assert any("These 2 cases" in t or "Two patients (34- and 39-year-old men)" in t for t in texts)
+
+
+def test_expected_answer_types():
+    from edubot.retrieve import expected_answer
+
+    assert expected_answer("how many patients were treated").search("a study of 59 patients with")
+    assert not expected_answer("how many patients were treated").search("the patients were treated")
+    assert expected_answer("how long does a hip replacement last").search("fail after approximately 15 years")
+    assert expected_answer("what age does it start").search("in people in their thirties")
+    assert expected_answer("what is osteonecrosis") is None
 
 
 def test_case_report_patients_in_plain_words(retriever):

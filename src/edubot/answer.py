@@ -17,6 +17,7 @@ from . import templates
 from .chunk import Passage
 from .clean import quote_matches_source
 from .corpus import Corpus, DocMeta
+from .index import bm25_tokens
 from .retrieve import Hit, Retriever
 from .safety import Status, Triage, triage
 
@@ -236,12 +237,24 @@ class Answerer:
         query = t.text
         qvec = self.retriever.embedder.encode_query(t.text)
         hits = [h for h in self.retriever.search(t.text, k=self.cfg.top_k * 3, qvec=qvec) if h.passage.kind != "references"]
-        # Answerability is the question's own cosine to a passage: the ranking's
-        # feedback step moves the query towards the corpus and would flatter it.
+        # Answerability is the question's own evidence in the whole index, whatever the ranking did:
+        # its best cosine (the ranking's feedback step moves the query and would flatter it) and its best BM25.
         core, row_of = self.retriever.index.core, self.retriever.index.row_of
+        (d_rows, d_scores), (s_rows, s_scores) = core.dense(qvec, 1), core.sparse(bm25_tokens(t.text, core.stem), 1)
+        best = float(d_scores[0]) if len(d_scores) else 0.0
+        best_bm25 = float(s_scores[0]) if len(s_scores) else 0.0
+        # The passages holding that evidence are candidates too, so the status follows the calibrated evidence.
+        listed = {h.passage.id for h in hits}
+        strongest = []
+        if len(d_rows):
+            strongest.append(Hit(self.retriever.index.passages[int(d_rows[0])], 0.0, best, None, None, None))
+        if len(s_rows):
+            strongest.append(Hit(self.retriever.index.passages[int(s_rows[0])], 0.0, None, best_bm25, None, None))
+        for h in strongest:
+            if h.passage.id not in listed and h.passage.kind != "references":
+                hits.append(h)
+                listed.add(h.passage.id)
         cosine = {h.passage.id: float(core.vector(row_of[h.passage.id]) @ qvec) for h in hits}
-        best = max(cosine.values(), default=0.0)
-        best_bm25 = max((h.bm25 or 0.0 for h in hits), default=0.0)
         relevant = [h for h in hits if cosine[h.passage.id] >= self.cfg.answer_threshold
                     or (h.bm25 or 0.0) >= self.cfg.lexical_threshold]
         chosen: list[Hit] = []

@@ -438,6 +438,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:  # a bug: one line for the user, the traceback only on request
+        if os.environ.get("EDUBOT_DEBUG"):
+            raise
+        print(f"edubot: internal error ({type(e).__name__}: {e}); please report it (EDUBOT_DEBUG=1 shows details)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

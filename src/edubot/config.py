@@ -57,6 +57,8 @@ class Config:
     # the vectors of the top prf_docs results of a first hybrid pass.
     prf_docs: int = 3
     prf_weight: float = 0.5
+    # Added to results holding the kind of answer a "how many/how long/what age" question expects.
+    answer_type_bonus: float = 0.5
     # Above this many passages the dense index is approximate (IVF + 8-bit scalar quantisation).
     approximate_above: int = 200_000
     ivf_nprobe: int = 64

@@ -20,7 +20,7 @@ import numpy as np
 from .chunk import _pack, split_sentences
 from .config import Config
 from .index import SearchCore, bm25_tokens, build_bm25, build_vectors
-from .retrieve import fuse
+from .retrieve import fuse, prefer_expected_answers
 
 SYSTEMS = ("bm25", "dense", "rrf", "hybrid")
 # "rrf" is the textbook baseline (plain reciprocal rank fusion, k=60, no feedback);
@@ -145,7 +145,7 @@ class BeirEngine:
         rows = list(best)[:k]
         return np.asarray(rows, dtype=np.int64), np.asarray([best[r] for r in rows], dtype=np.float32), window
 
-    def run(self, system: str, qvec: np.ndarray | None, tokens: list[str], k: int) -> list[tuple[int, float]]:
+    def run(self, system: str, qvec: np.ndarray | None, tokens: list[str], k: int, query: str = "") -> list[tuple[int, float]]:
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
         cfg = self.cfg
         n = max(k, cfg.candidates)
@@ -163,6 +163,8 @@ class BeirEngine:
                 moved /= np.linalg.norm(moved) or 1.0
                 dense = tuple(self.dense_docs(moved, n)[:2])
                 scored = fuse(dense, sparse, cfg)
+        if system == "hybrid":
+            scored = prefer_expected_answers(scored, query, lambda row: self.beir.doc_texts[row], cfg.answer_type_bonus)
         return [(s.row, s.score) for s in scored[:k]]
 
 
@@ -178,7 +180,8 @@ def build_engine(beir: Beir, cfg: Config, embedder, cache_dir: Path, progress: b
 
 def _system_config(system: str, cfg: Config) -> Config:
     if system == "rrf":
-        return cfg.replace(fusion="rrf", rrf_k=60, dense_weight=1.0, bm25_weight=1.0, prf_docs=0, prf_weight=0.0)
+        return cfg.replace(fusion="rrf", rrf_k=60, dense_weight=1.0, bm25_weight=1.0, prf_docs=0, prf_weight=0.0,
+                           answer_type_bonus=0.0)
     return cfg
 
 
@@ -216,7 +219,7 @@ def evaluate_beir(folder: Path, split: str, cfg: Config, embedder, cache_dir: Pa
             t0 = time.perf_counter()
             qvec = embedder.encode_query(beir.queries[q]) if system != "bm25" else None
             tokens = bm25_tokens(beir.queries[q], cfg.stem) if system != "dense" else []
-            ranked = engine.run("hybrid" if system == "rrf" else system, qvec, tokens, 100)
+            ranked = engine.run("hybrid" if system == "rrf" else system, qvec, tokens, 100, beir.queries[q])
             times.append(time.perf_counter() - t0)
             run[q] = {beir.doc_ids[row]: float(score) for row, score in ranked}
         m = metrics(beir.qrels, run)

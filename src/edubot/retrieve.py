@@ -6,6 +6,7 @@ so the figures in the README measure the code patients use.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,41 @@ def fuse(dense: tuple[np.ndarray, np.ndarray], sparse: tuple[np.ndarray, np.ndar
     return out
 
 
+_NUMBER = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)"
+
+
+def expected_answer(query: str) -> re.Pattern | None:
+    """What an answer to a 'how many / how long / how old / how common / how much' question looks like.
+
+    Classic answer-type matching: "how many patients" expects a number near
+    "patients", "how long" a duration, "what age" an age. Other questions: None.
+    """
+    q = query.lower()
+    m = re.search(r"\bhow many\s+([a-z]+)", q)
+    if m:
+        return re.compile(rf"\b{_NUMBER}\s+(?:[\w-]+\s+){{0,3}}{re.escape(m.group(1)[:5])}", re.I)
+    if re.search(r"\bhow long\b", q):
+        return re.compile(rf"\b{_NUMBER}(?:\s*(?:-|to|–)\s*{_NUMBER})?\s+(?:years?|months?|weeks?|days?|hours?)\b", re.I)
+    if re.search(r"\bhow old\b|\bwhat age\b|\bat what age\b", q):
+        return re.compile(r"\b\d+(?:-|\s+to\s+)?\d*-?\s*year-old|\b(?:twenties|thirties|forties|fifties|sixties|\d0s)\b|\baged?\s+\d+", re.I)
+    if re.search(r"\bhow (?:common|often|frequent)\b|\bwhat (?:percent|percentage|proportion)\b", q):
+        return re.compile(rf"\d+(?:\.\d+)?\s*%|\b{_NUMBER}\s+(?:new\s+)?(?:cases|people|patients)\b|\b(?:per|each|every|a)\s+year\b|\bannually\b", re.I)
+    if re.search(r"\bhow much\b", q):
+        return re.compile(rf"\b{_NUMBER}\s*(?:mg|ml|g|grams?|kg|%|percent|units?|cells)\b", re.I)
+    return None
+
+
+def prefer_expected_answers(scored: list[Scored], query: str, text_of, bonus: float) -> list[Scored]:
+    """Move results that hold the expected kind of answer up by ``bonus`` (stable otherwise)."""
+    pattern = expected_answer(query) if bonus > 0 else None
+    if pattern is None:
+        return scored
+    out = [Scored(s.row, s.score + (bonus if pattern.search(text_of(s.row)) else 0.0), s.dense, s.bm25,
+                  s.dense_rank, s.bm25_rank) for s in scored]
+    out.sort(key=lambda s: (-s.score, s.row))
+    return out
+
+
 def rank(core: SearchCore, qvec: np.ndarray | None, tokens: list[str], cfg: Config, system: str = "hybrid",
          k: int | None = None, allowed: np.ndarray | None = None) -> list[Scored]:
     """Rows of ``core`` ranked for one query by ``system`` ("bm25", "dense" or "hybrid").
@@ -138,7 +174,10 @@ class Retriever:
         if qvec is None and system != "bm25":
             qvec = self.embedder.encode_query(query)
         tokens = bm25_tokens(query, self.index.core.stem)
-        scored = rank(self.index.core, qvec, tokens, self.cfg, system, k, allowed)
+        scored = rank(self.index.core, qvec, tokens, self.cfg, system, None, allowed)
+        if system == "hybrid":
+            scored = prefer_expected_answers(scored, query, lambda row: self.index.passages[row].text, self.cfg.answer_type_bonus)
+        scored = scored[:k]
         return [
             Hit(self.index.passages[s.row], s.score, s.dense, s.bm25, s.dense_rank, s.bm25_rank)
             for s in scored
