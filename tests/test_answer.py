@@ -35,21 +35,21 @@ def test_marketing_shows_what_its_references_studied(answerer):
     a = answerer.answer("tantalum rod implantation and later hip replacement")
     clinic = [p for p in a.passages if p.passage.doc_id == CLINIC]
     assert clinic, "the clinic page discusses tantalum rods"
-    p = clinic[0]
-    assert p.evidence == "Clinic website · marketing"
-    assert p.conflict_of_interest and "sells" in p.conflict_of_interest
-    cited = [c for c in p.cites if c.number == 1]
-    if cited:  # the quoted stretch carries marker 1
-        c = cited[0]
-        assert c.label.startswith("cites: retrospective matched-cohort comparison")
-        assert c.abstract and c.abstract["passage_id"].startswith("abstract-olsen-2016-tantalum-rod#")
-        assert any(l.doc_id == "abstract-olsen-2016-tantalum-rod" for l in a.limitations) or True
+    assert all(p.evidence == "Clinic website · marketing" for p in clinic)
+    assert all(p.conflict_of_interest and "sells" in p.conflict_of_interest for p in clinic)
+    cited = [c for p in clinic for c in p.cites if c.number == 1]
+    assert cited, "the quoted stretch carries marker 1 (Olsen 2016)"
+    assert cited[0].label == "cites: retrospective matched-cohort comparison, 42 patients"
+    assert cited[0].abstract["passage_id"].startswith("abstract-olsen-2016-tantalum-rod#")
 
 
 def test_cited_single_case_report_is_labelled(answerer):
     a = answerer.answer("PRP was incredibly effective for advanced AVN of the hip in one case")
     cites = [c for p in a.passages for c in p.cites if c.number == 15]
     assert cites and cites[0].label == "cites: case report, 1 patient"
+    assert cites[0].abstract["passage_id"].startswith("abstract-ibrahim-2012-prp-case#")
+    # the abstract shown through `cites` brings its own limitations
+    assert any(l.doc_id == "abstract-ibrahim-2012-prp-case" and "single patient" in l.text.lower() for l in a.limitations)
 
 
 def test_case_report_key_limitations_always_shown(answerer):

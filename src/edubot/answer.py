@@ -229,65 +229,75 @@ class Answerer:
 
     # ------------------------------------------------------------ the answer
 
+    def _candidates(self, text: str, qvec: np.ndarray) -> tuple[list[Hit], float, float]:
+        """Ranked hits plus the question's strongest evidence in the whole index.
+
+        Answerability is judged on that evidence (the best cosine of the question
+        itself, since the ranking's feedback step moves the query and would flatter
+        it, and the best BM25 score), whatever the ranking did; the passages holding
+        it join the candidates, so the status follows the calibrated thresholds.
+        """
+        index = self.retriever.index
+        hits = [h for h in self.retriever.search(text, k=self.cfg.top_k * 3, qvec=qvec) if h.passage.kind != "references"]
+        (d_rows, d_scores) = index.core.dense(qvec, 1)
+        (s_rows, s_scores) = index.core.sparse(bm25_tokens(text, index.core.stem), 1)
+        best = float(d_scores[0]) if len(d_scores) else 0.0
+        best_bm25 = float(s_scores[0]) if len(s_scores) else 0.0
+        strongest = [Hit(index.passages[int(r)], 0.0, best, None, None, None) for r in d_rows[:1]]
+        strongest += [Hit(index.passages[int(r)], 0.0, None, best_bm25, None, None) for r in s_rows[:1]]
+        listed = {h.passage.id for h in hits}
+        for h in strongest:
+            if h.passage.id not in listed and h.passage.kind != "references":
+                hits.append(h)
+                listed.add(h.passage.id)
+        return hits, best, best_bm25
+
+    def _select(self, hits: list[Hit], qvec: np.ndarray) -> list[Hit]:
+        """Relevant, verified quotes: at most top_k, a few per document, no two overlapping."""
+        index = self.retriever.index
+        chosen: list[Hit] = []
+        for h in hits:
+            if len(chosen) == self.cfg.top_k:
+                break
+            cosine = float(index.core.vector(index.row_of[h.passage.id]) @ qvec)
+            if cosine < self.cfg.answer_threshold and (h.bm25 or 0.0) < self.cfg.lexical_threshold:
+                continue
+            same_doc = [c for c in chosen if c.passage.doc_id == h.passage.doc_id]
+            if len(same_doc) >= self.cfg.max_passages_per_doc or any(
+                    c.passage.span[0] < h.passage.span[1] and h.passage.span[0] < c.passage.span[1] for c in same_doc):
+                continue  # neighbouring passages share a sentence; one quote of a stretch of text is enough
+            if self._verified(h.passage):
+                chosen.append(h)
+        return chosen
+
     def answer(self, question: str) -> Answer:
         t = triage(question, self.cfg.max_query_chars)
         fixed = fixed_answer(t, self.cfg.max_query_chars)
         if fixed is not None:
             return fixed
-        query = t.text
         qvec = self.retriever.embedder.encode_query(t.text)
-        hits = [h for h in self.retriever.search(t.text, k=self.cfg.top_k * 3, qvec=qvec) if h.passage.kind != "references"]
-        # Answerability is the question's own evidence in the whole index, whatever the ranking did:
-        # its best cosine (the ranking's feedback step moves the query and would flatter it) and its best BM25.
-        core, row_of = self.retriever.index.core, self.retriever.index.row_of
-        (d_rows, d_scores), (s_rows, s_scores) = core.dense(qvec, 1), core.sparse(bm25_tokens(t.text, core.stem), 1)
-        best = float(d_scores[0]) if len(d_scores) else 0.0
-        best_bm25 = float(s_scores[0]) if len(s_scores) else 0.0
-        # The passages holding that evidence are candidates too, so the status follows the calibrated evidence.
-        listed = {h.passage.id for h in hits}
-        strongest = []
-        if len(d_rows):
-            strongest.append(Hit(self.retriever.index.passages[int(d_rows[0])], 0.0, best, None, None, None))
-        if len(s_rows):
-            strongest.append(Hit(self.retriever.index.passages[int(s_rows[0])], 0.0, None, best_bm25, None, None))
-        for h in strongest:
-            if h.passage.id not in listed and h.passage.kind != "references":
-                hits.append(h)
-                listed.add(h.passage.id)
-        cosine = {h.passage.id: float(core.vector(row_of[h.passage.id]) @ qvec) for h in hits}
-        relevant = [h for h in hits if cosine[h.passage.id] >= self.cfg.answer_threshold
-                    or (h.bm25 or 0.0) >= self.cfg.lexical_threshold]
-        chosen: list[Hit] = []
-        for h in relevant:
-            if len(chosen) == self.cfg.top_k:
-                break
-            # Neighbouring passages share a sentence; one quote of a stretch of text is enough.
-            same_doc = [c for c in chosen if c.passage.doc_id == h.passage.doc_id]
-            if len(same_doc) >= self.cfg.max_passages_per_doc or any(
-                    c.passage.span[0] < h.passage.span[1] and h.passage.span[0] < c.passage.span[1] for c in same_doc):
-                continue
-            if self._verified(h.passage):
-                chosen.append(h)
-        shown = tuple(self._quoted(h, qvec) for h in chosen)
+        hits, best, best_bm25 = self._candidates(t.text, qvec)
+        shown = tuple(self._quoted(h, qvec) for h in self._select(hits, qvec))
         shown = tuple(sorted(shown, key=lambda q: GROUP_ORDER.index(q.group)))  # stable: rank order inside groups
-
+        evidence = {"best_score": best, "best_bm25": best_bm25}
         if t.status == "personal_advice":
             message = templates.PERSONAL_ADVICE_WITH_PASSAGES if shown else templates.PERSONAL_ADVICE
-            return Answer(query=query, status="personal_advice", message=message, passages=shown,
-                          limitations=self._limitations(shown), best_score=best, best_bm25=best_bm25)
+            return Answer(query=t.text, status="personal_advice", message=message, passages=shown,
+                          limitations=self._limitations(shown), **evidence)
         if not shown:
-            return Answer(query=query, status="no_answer", message=templates.NO_ANSWER,
-                          suggestions=templates.SUGGESTED_QUESTIONS, best_score=best, best_bm25=best_bm25)
-        return Answer(query=query, status="answered", message=templates.ANSWERED, passages=shown,
-                      limitations=self._limitations(shown), best_score=best, best_bm25=best_bm25)
+            return Answer(query=t.text, status="no_answer", message=templates.NO_ANSWER,
+                          suggestions=templates.SUGGESTED_QUESTIONS, **evidence)
+        return Answer(query=t.text, status="answered", message=templates.ANSWERED, passages=shown,
+                      limitations=self._limitations(shown), **evidence)
 
 
 _ANSWERERS: dict[int, Answerer] = {}
+_ANSWERERS_LOCK = threading.Lock()
 
 
 def answerer_for(retriever: Retriever) -> Answerer:
-    """One Answerer per shared retriever (its sentence-vector cache is shared too)."""
-    with _SENTENCE_LOCK:
+    """One Answerer per shared retriever (so its sentence-vector cache is shared too)."""
+    with _ANSWERERS_LOCK:
         found = _ANSWERERS.get(id(retriever))
         if found is None or found.retriever is not retriever:
             corpus = retriever.corpus
@@ -297,6 +307,3 @@ def answerer_for(retriever: Retriever) -> Answerer:
                 corpus = load_corpus(retriever.cfg.corpus_dir)
             found = _ANSWERERS[id(retriever)] = Answerer(retriever, corpus)
         return found
-
-
-_SENTENCE_LOCK = threading.Lock()
