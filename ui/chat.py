@@ -6,9 +6,9 @@ import streamlit as st
 
 from edubot import templates
 from edubot.privacy import analytics_log
-from ui.common import config, disclaimer, engine, render_answer
+from ui.common import config, disclaimer, engine, md_escape, render_answer
 
-st.title("EduBot")
+st.title(templates.APP_TITLE)
 disclaimer()
 
 answerer = engine()
@@ -16,7 +16,7 @@ messages = st.session_state.setdefault("messages", [])
 
 
 def sources_panel() -> None:
-    with st.expander("Every source EduBot can quote"):
+    with st.expander(templates.SOURCES_PANEL):
         rows = []
         for meta in sorted(answerer.retriever.index.documents.values(), key=lambda m: (m.source_type, m.title)):
             rows.append({
@@ -34,7 +34,7 @@ sources_panel()
 
 asked = None
 if not messages:
-    st.markdown("Try one of these questions:")
+    st.markdown(md_escape(templates.STARTERS_INTRO))
     cols = st.columns(len(templates.SUGGESTED_QUESTIONS))
     for col, question in zip(cols, templates.SUGGESTED_QUESTIONS):
         if col.button(question, key=f"starter-{question}"):
@@ -54,7 +54,7 @@ for m in messages:
                     log.record(m["question"], m["answer"]["status"], [p["passage_id"] for p in m["answer"]["passages"]],
                                feedback="up" if feedback == 1 else "down")
 
-typed = st.chat_input("Ask about osteonecrosis, core decompression or stem cell treatments")
+typed = st.chat_input(templates.CHAT_PLACEHOLDER)
 question = typed if typed is not None else asked
 if question is not None:
     answer = answerer.answer(question).to_json()

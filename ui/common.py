@@ -45,18 +45,18 @@ def engine():
     global _ready
     if _ready:
         return _load()
-    with st.status("Preparing EduBot's sources…", expanded=False) as status:
+    with st.status(templates.LOADING, expanded=False) as status:
         bar = st.progress(0.0)
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage == "embedding" and total:
-                bar.progress(min(1.0, done / total), text=f"Indexing passages: {done} of {total}")
+                bar.progress(min(1.0, done / total), text=templates.BUILD_PROGRESS.format(done=done, total=total))
 
         def notice(message: str) -> None:
-            status.update(label="Building the search index (first start, or the corpus changed)…", expanded=True)
+            status.update(label=templates.BUILDING, expanded=True)
 
         answerer = _load(progress, notice)
-        status.update(label="EduBot is ready", state="complete", expanded=False)
+        status.update(label=templates.READY, state="complete", expanded=False)
     _ready = True
     return answerer
 
@@ -82,7 +82,7 @@ def passage_card(p: dict, key: str) -> None:
         st.markdown("> " + _quote_markdown(p["quote"], p.get("highlight_span")).replace("  \n", "  \n> "))
         st.caption(md_escape(p["citation"]))
         if p.get("conflict_of_interest"):
-            st.caption("Conflict of interest: " + md_escape(p["conflict_of_interest"]))
+            st.caption(md_escape(templates.CONFLICT_NOTE.format(note=p["conflict_of_interest"])))
         if p.get("partial"):
             st.caption(md_escape(templates.PARTIAL_NOTE))
         if p.get("unverified"):
@@ -98,7 +98,7 @@ def passage_card(p: dict, key: str) -> None:
                     st.caption(md_escape(c["abstract"]["citation"]))
         url = _safe_url(p.get("url"))
         if url:
-            st.link_button("Open the source", url)
+            st.link_button(templates.OPEN_SOURCE, url)
 
 
 def _limitation(lim: dict) -> None:
@@ -133,11 +133,11 @@ def render_answer(a: dict, key: str) -> None:
         for i, p in enumerate(cards):
             passage_card(p, f"{key}-{group}-{i}")
     if a["limitations"]:
-        with st.expander("Limitations of these sources", expanded=True):
+        with st.expander(templates.LIMITATIONS_TITLE, expanded=True):
             main = [lim for lim in a["limitations"] if lim.get("key")]
             rest = [lim for lim in a["limitations"] if not lim.get("key")]
             for lim in main:
                 _limitation(lim)
-            if rest and st.toggle(f"Show {len(rest)} more limitations", key=f"more-{key}"):
+            if rest and st.toggle(templates.MORE_LIMITATIONS.format(n=len(rest)), key=f"more-{key}"):
                 for lim in rest:
                     _limitation(lim)

@@ -203,16 +203,16 @@ def _print_answer(answer) -> None:
         for q in quoted:
             print(f"\n[{q.evidence}]")
             print("  “" + q.quote.replace("\n", "\n   ") + "”")
-            print(f"  Key sentence: “{q.highlight_text}”")
-            print(f"  Source: {q.citation}")
+            print(f"  {templates.KEY_SENTENCE}: “{q.highlight_text}”")
+            print(f"  {templates.SOURCE_LABEL}: {q.citation}")
             if q.conflict_of_interest:
-                print(f"  Conflict of interest: {q.conflict_of_interest}")
+                print("  " + templates.CONFLICT_NOTE.format(note=q.conflict_of_interest))
             if q.partial:
                 print(f"  {templates.PARTIAL_NOTE}: {q.partial}")
             for c in q.cites:
                 print(f"  [{c.number}] {c.label} — {c.citation}")
     if answer.limitations:
-        print("\n== Limitations of these sources ==")
+        print(f"\n== {templates.LIMITATIONS_TITLE} ==")
         for lim in answer.limitations:
             quote = " ".join(lim.quote.split())
             print(f"- {lim.doc_id}: {lim.text} ({templates.LIMITATION_KINDS[lim.kind]}) — “{quote}”")

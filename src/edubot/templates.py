@@ -51,6 +51,22 @@ SUGGESTED_QUESTIONS = (
     "Was a biopsy done in the stem cell case report?",
 )
 
+# Labels around the quotes, in the app and in `edubot ask`.
+APP_TITLE = "EduBot"
+STARTERS_INTRO = "Try one of these questions:"
+SOURCES_PANEL = "Every source EduBot can quote"
+CHAT_PLACEHOLDER = "Ask about osteonecrosis, core decompression or stem cell treatments"
+LOADING = "Preparing EduBot's sources…"
+BUILDING = "Building the search index (first start, or the corpus changed)…"
+BUILD_PROGRESS = "Indexing passages: {done} of {total}"
+READY = "EduBot is ready"
+LIMITATIONS_TITLE = "Limitations of these sources"
+MORE_LIMITATIONS = "Show {n} more limitations"
+OPEN_SOURCE = "Open the source"
+CONFLICT_NOTE = "Conflict of interest: {note}"
+KEY_SENTENCE = "Key sentence"
+SOURCE_LABEL = "Source"
+
 GROUP_TITLES = {
     "research": "Research",
     "patient_education": "Patient information",
