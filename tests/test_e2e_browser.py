@@ -97,3 +97,21 @@ def test_ask_in_a_real_browser(server, browser):
     # what the patient typed is in no server log
     log = (ARTIFACTS / "streamlit.log").read_text()
     assert "avascular necrosis of the hip" not in log
+
+
+def test_simultaneous_sessions_share_one_engine(server, browser):
+    """Three tabs open at once on a fresh server: three sessions, one model and index load."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server)
+    for _ in range(2):
+        browser.switch_to.new_window("tab")
+        browser.get(server)
+    for handle in browser.window_handles:
+        browser.switch_to.window(handle)
+        WebDriverWait(browser, 120).until(
+            EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']")))
+    log = (ARTIFACTS / "streamlit.log").read_text()
+    assert log.count("edubot: engine loaded") == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 import streamlit as st
 
@@ -34,7 +35,9 @@ def _load(_progress=None, _notice=None):
     from edubot.answer import answerer_for
     from edubot.retrieve import open_retriever
 
-    return answerer_for(open_retriever(config(), notice=_notice, progress=_progress))
+    answerer = answerer_for(open_retriever(config(), notice=_notice, progress=_progress))
+    print("edubot: engine loaded", file=sys.stderr, flush=True)  # once per server process (no user text)
+    return answerer
 
 
 _ready = False
