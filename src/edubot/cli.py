@@ -259,8 +259,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
             result = answer(question)
             obj = result.to_json()
         except Exception as e:  # one bad line must not end the batch
-            obj = {"query": question[:200], "status": "invalid", "message": f"internal error: {type(e).__name__}",
-                   "passages": [], "limitations": [], "disclaimer": "", "suggestions": []}
+            from . import templates
+
+            print(f"edubot: internal error on one question ({type(e).__name__})", file=sys.stderr)
+            obj = {"query": question[:200], "status": "invalid", "message": templates.INTERNAL_ERROR,
+                   "passages": [], "limitations": [], "disclaimer": templates.DISCLAIMER, "suggestions": []}
         if args.json:
             _print_json(obj)
         else:

@@ -39,6 +39,7 @@ PERSONAL_ADVICE = (
 
 PERSONAL_ADVICE_WITH_PASSAGES = PERSONAL_ADVICE + " Below is general educational information from my sources."
 
+INTERNAL_ERROR = "Something went wrong while answering this question. Please try again, or ask your clinician."
 INVALID_EMPTY = "Please type a question."
 INVALID_TOO_LONG = "Your question is {length} characters long; the limit is {limit}. Please shorten it."
 INVALID_UNREADABLE = "I could not find a question in that. Please type your question in words."
