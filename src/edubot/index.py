@@ -22,16 +22,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from .abbreviations import corpus_abbreviations, expand
 from .chunk import Citation, Passage, chunk_corpus
 from .config import Config
 from .corpus import Corpus, DocMeta, load_corpus, parse_sidecar
 
 FORMAT_VERSION = 1
 TOKENIZER_VERSION = "medical-2"
+# What index_text/bm25_text put around a passage; a change makes older indexes stale.
+INDEX_TEXT_VERSION = "title-section-abbreviations-1"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
@@ -178,14 +181,26 @@ class CorpusIndex:
         self.row_of = {p.id: i for i, p in enumerate(self.passages)}
 
 
-def index_text(passage: Passage, meta: DocMeta) -> str:
-    """What the dense model sees: the quote in the context of its document and section."""
-    return f"{meta.title}. {passage.section}. {passage.text}"
+def index_text(passage: Passage, meta: DocMeta, abbreviations: Mapping[str, str] | None = None) -> str:
+    """What the dense model sees: the quote in the context of its document and section.
+
+    Abbreviations the document defines are spelled out, so "hip replacement"
+    reaches a passage that only says "THR".
+    """
+    return f"{meta.title}. {passage.section}. {expand(passage.text, abbreviations or {})}"
 
 
-def bm25_text(passage: Passage, meta: DocMeta) -> str:
+def bm25_text(passage: Passage, meta: DocMeta, abbreviations: Mapping[str, str] | None = None) -> str:
     """What BM25 sees: adds authors and year, so staff can search "Pak 2012"."""
-    return f"{index_text(passage, meta)} {' '.join(meta.authors)} {meta.year or ''}"
+    return f"{index_text(passage, meta, abbreviations)} {' '.join(meta.authors)} {meta.year or ''}"
+
+
+def passage_abbreviations(passages: Sequence[Passage]) -> dict[str, Mapping[str, str]]:
+    """Each document's abbreviations, found in its passages (cleaned text: no line-break hyphens)."""
+    texts: dict[str, list[str]] = {}
+    for p in passages:
+        texts.setdefault(p.doc_id, []).append(p.text)
+    return corpus_abbreviations(texts)
 
 
 def index_settings(cfg: Config, n_passages: int) -> dict:
@@ -197,6 +212,7 @@ def index_settings(cfg: Config, n_passages: int) -> dict:
         "bm25_b": cfg.bm25_b,
         "stem": cfg.stem,
         "tokenizer": TOKENIZER_VERSION,
+        "index_text": INDEX_TEXT_VERSION,
         "approximate": n_passages > cfg.approximate_above,
         "format": FORMAT_VERSION,
     }
@@ -251,7 +267,8 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
     passages = chunk_corpus(corpus, cfg.passage_max_chars, cfg.passage_overlap_sentences)
     metas = {d.id: d.meta for d in corpus.documents}
     embedder = embedder or get_embedder(cfg.model)
-    texts = [index_text(p, metas[p.doc_id]) for p in passages]
+    abbreviations = passage_abbreviations(passages)
+    texts = [index_text(p, metas[p.doc_id], abbreviations[p.doc_id]) for p in passages]
     chunks: list[np.ndarray] = []
     batch = 32
     for start in range(0, len(texts), batch):
@@ -261,7 +278,7 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
     settings = index_settings(cfg, len(passages))
     note("indexing", 0, 1)
     dense = build_vectors(vectors, settings["approximate"])
-    sparse = build_bm25([bm25_tokens(bm25_text(p, metas[p.doc_id]), cfg.stem) for p in passages], cfg.bm25_k1, cfg.bm25_b)
+    sparse = build_bm25([bm25_tokens(bm25_text(p, metas[p.doc_id], abbreviations[p.doc_id]), cfg.stem) for p in passages], cfg.bm25_k1, cfg.bm25_b)
 
     root = Path(cfg.index_dir)
     root.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,51 @@
+from conftest import PAK
+from edubot.abbreviations import corpus_abbreviations, expand, find_abbreviations, long_form
+from edubot.index import bm25_tokens, index_text, passage_abbreviations
+
+
+def test_schwartz_hearst_long_forms():
+    assert long_form("THR", "Osteonecrosis may necessitate total hip replacement") == "total hip replacement"
+    assert long_form("ADSC", "cells derived from adipose tissue-derived stem cells") == "adipose tissue-derived stem cells"
+    assert long_form("MRI", "was followed by repeated imaging") is None  # letters not there in order
+    assert long_form("BM", "the BM") is None  # no longer than the short form
+
+
+def test_definitions_found_in_text():
+    text = ("Osteonecrosis may necessitate total hip\nreplacement (THR). In North America, magnetic resonance imaging "
+            "(MRI) is used. Results were good (p = 0.02) in 2 cases (17-27).")
+    assert find_abbreviations(text) == {"THR": "total hip replacement", "MRI": "magnetic resonance imaging"}
+
+
+def test_expand_spells_out_the_first_use_only():
+    defs = {"THR": "total hip replacement", "MSC": "mesenchymal stem cells"}
+    assert expand("THR remains the only. THR again.", defs) == "THR (total hip replacement) remains the only. THR again."
+    assert expand("MSCs and BM-MSC.", defs) == "MSCs (mesenchymal stem cells) and BM-MSC."
+    assert expand("A total hip replacement (THR) is done.", defs) == "A total hip replacement (THR) is done."
+    assert expand("nothing here", {}) == "nothing here"
+
+
+def test_shared_definitions_fill_gaps_unless_they_conflict():
+    defs = corpus_abbreviations({
+        "a": ["We used platelet-rich plasma (PRP). The odds ratio (OR) was 2."],
+        "b": ["Only PRP and OR here."],
+        "c": ["The operating room (OR) was clean."],
+    })
+    assert defs["b"]["PRP"] == "platelet-rich plasma"
+    assert "OR" not in defs["b"]  # defined two ways: not guessed
+    assert defs["c"]["OR"] == "operating room"  # a document's own definition always wins
+
+
+def test_the_case_report_abbreviations_reach_the_index(passages, corpus):
+    defs = passage_abbreviations(passages)
+    assert defs[PAK]["THR"] == "total hip replacement"
+    assert defs[PAK]["ADSC"] == "adipose tissue-derived stem cells"
+    thr = next(p for p in passages if p.doc_id == PAK and p.text.startswith("THR remains the only definitive treatment"))
+    meta = corpus.get(PAK).meta
+    assert "total hip replacement" not in thr.text  # the quote a reader sees is untouched
+    assert "THR (total hip replacement) remains" in index_text(thr, meta, defs[PAK])
+
+
+def test_hip_replacement_finds_the_passage_that_says_thr(retriever):
+    hits = retriever.search("how long does a hip replacement last", k=5)
+    assert any("implants typically fail after approximately 15 years" in h.passage.text for h in hits)
+    assert "replac" in bm25_tokens("hip replacement")
