@@ -147,3 +147,63 @@ def test_json_contract(answerer):
     assert isinstance(p["span"], list) and len(p["span"]) == 2
     for lim in obj["limitations"]:
         assert {"doc_id", "text", "quote", "kind"} <= lim.keys()
+
+
+def test_an_author_lookup_opens_with_that_paper(answerer):
+    """Staff type "Olsen 2016": the paper's opening comes first, then its best passages, whatever the cosine."""
+    a = answerer.answer("Olsen 2016")
+    assert a.status == "answered"
+    olsen = [p for p in a.passages if p.passage.doc_id == "abstract-olsen-2016-tantalum-rod"]
+    assert olsen and olsen[0].passage.id == answerer.first_passage["abstract-olsen-2016-tantalum-rod"].id
+    assert a.passages[0].passage.doc_id == "abstract-olsen-2016-tantalum-rod"
+    assert a.best_score < answerer.cfg.answer_threshold and a.best_bm25 < answerer.cfg.lexical_threshold
+
+
+def test_named_documents_by_first_author(answerer):
+    from edubot.retrieve import first_author_surnames, named_documents
+
+    docs = answerer.retriever.index.documents
+    assert named_documents("Olsen 2016", docs) == {"abstract-olsen-2016-tantalum-rod"}
+    assert named_documents("what did the Pak case report find", docs) == {"abstract-pak-2011-adsc-case-series", PAK}
+    assert named_documents("what is a tantalum rod", docs) == set()
+    assert first_author_surnames(("Kazemi Mehrjerdi H",)) == ("Kazemi", "Mehrjerdi")
+    assert first_author_surnames(("Jaewoo Pak",)) == ("Pak",)
+    assert first_author_surnames(()) == ()
+
+
+def test_selection_limits_quotes_per_document_and_never_overlaps(answerer):
+    for q in ("what is core decompression", "harris hip score results", "stem cells from fat"):
+        a = answerer.answer(q)
+        per_doc: dict[str, list] = {}
+        for p in a.passages:
+            per_doc.setdefault(p.passage.doc_id, []).append(p.passage.span)
+        for spans in per_doc.values():
+            assert len(spans) <= answerer.cfg.max_passages_per_doc
+            for i, (s1, e1) in enumerate(spans):
+                assert all(e1 <= s2 or e2 <= s1 for s2, e2 in spans[i + 1:])
+        assert len(a.passages) <= answerer.cfg.top_k
+
+
+def test_one_document_does_not_crowd_out_the_research(answerer):
+    """Every passage of the clinic page mentions core decompression; the research on it must still be quoted."""
+    a = answerer.answer("does core decompression work")
+    groups = {p.group for p in a.passages}
+    assert "research" in groups
+    assert sum(p.passage.doc_id == CLINIC for p in a.passages) <= answerer.cfg.max_passages_per_doc
+
+
+def test_quote_floor_is_relative_to_the_best_passage(answerer):
+    import dataclasses
+
+    from edubot.retrieve import Hit
+
+    passages = [p for p in answerer.retriever.index.passages if p.kind != "references"]
+    hits = [Hit(p, score, None, None, None, None) for p, score in zip(passages[::7], (1.0, 0.9, 0.41, 0.39, 0.1))]
+    chosen = answerer._select(hits)
+    assert [h.score for h in chosen] == [1.0, 0.9, 0.41]
+    strict = dataclasses.replace(answerer.cfg, quote_floor=0.95)
+    answerer.cfg, saved = strict, answerer.cfg
+    try:
+        assert [h.score for h in answerer._select(hits)] == [1.0]
+    finally:
+        answerer.cfg = saved

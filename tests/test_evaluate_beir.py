@@ -71,3 +71,14 @@ def test_eval_beir_cli_json(tiny_beir, tmp_path, capsys):
 def test_eval_beir_cli_bad_folder(tmp_path, capsys):
     assert main(["eval-beir", str(tmp_path), "--split", "test"]) == 2
     assert "missing" in capsys.readouterr().err
+
+
+def test_benchmark_documents_get_the_product_abbreviation_step(tmp_path):
+    from edubot.evaluate import Beir, with_abbreviations
+
+    beir = Beir(name="t", doc_ids=["a", "b"],
+                doc_texts=["THR study. Patients had total hip replacement (THR). THR failed.", "Hips. Later THR was done."],
+                doc_titles=["THR study", "Hips"], queries={}, qrels={})
+    out = with_abbreviations(beir)
+    assert out.doc_texts[0] == beir.doc_texts[0]  # defined where used: nothing to add; the title is left alone
+    assert out.doc_texts[1] == "Hips. Later THR (total hip replacement) was done."

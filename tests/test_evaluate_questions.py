@@ -36,6 +36,33 @@ def test_calibration_separates_two_signals():
     assert 0.2 < cal["answer_threshold"] <= 0.8 and 1.5 < cal["lexical_threshold"] <= 5.0
 
 
+def test_lexical_threshold_falls_midway_between_the_scores_that_matter():
+    """Only questions below the cosine threshold depend on BM25; its threshold splits their gap evenly."""
+    rows = [
+        {"expect": "answered", "best_dense": 0.8, "best_bm25": 3.0},  # answered on cosine: irrelevant to BM25
+        {"expect": "answered", "best_dense": 0.1, "best_bm25": 5.0},
+        {"expect": "no_answer", "best_dense": 0.2, "best_bm25": 2.0},
+        {"expect": "no_answer", "best_dense": 0.05, "best_bm25": 0.0},
+        {"expect": "answered", "best_dense": 0.02, "best_bm25": 0.5, "lookup": True},  # "Olsen 2016": not a signal
+    ]
+    cal = calibrate_threshold(rows)
+    assert cal["lexical_threshold"] == 3.5 and cal["precision"] == 1.0 and cal["recall"] == 1.0
+
+
+def test_ranks_are_counted_in_the_answer_as_shown(answerer):
+    from edubot.evaluate import Question
+
+    qs = [Question("t1", "how long does a hip replacement last", "answered", ("implants typically fail after approximately 15 years",)),
+          Question("t2", "what is osteonecrosis", "answered", ("a quote that no passage holds",))]
+    rows = {r["id"]: r for r in evaluate_questions(answerer, qs)["rows"]}
+    shown = [answerer.retriever.index.passages[answerer.retriever.index.row_of[pid]].text for pid in rows["t1"]["passages"]]
+    first = rows["t1"]["first_relevant_rank"]
+    assert first and is_relevant(shown[first - 1], qs[0].quotes)
+    assert not any(is_relevant(t, qs[0].quotes) for t in shown[: first - 1])
+    assert rows["t1"]["retrieval_rank"] is not None
+    assert rows["t2"]["first_relevant_rank"] is None and rows["t2"]["retrieval_rank"] is None
+
+
 def test_eval_on_the_bundled_set(answerer, tmp_path):
     report = evaluate_questions(answerer, load_questions(QUESTIONS))
     m = report["metrics"]

@@ -22,7 +22,8 @@ if eval_path.exists():
     st.bar_chart({k: m[k] or 0 for k in keys})
     st.subheader(f"Questions that failed ({len(report['failures'])})")
     st.dataframe([{"question": r["question"], "expected": r["expect"], "got": r["status"],
-                   "first relevant rank": r["first_relevant_rank"]} for r in report["failures"]], hide_index=True)
+                   "first relevant quote shown": r["first_relevant_rank"],
+                   "in the ranking": r.get("retrieval_rank")} for r in report["failures"]], hide_index=True)
 else:
     st.info("No evaluation yet: run `edubot eval`.")
 

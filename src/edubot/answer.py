@@ -18,7 +18,7 @@ from .chunk import Passage
 from .clean import quote_matches_source
 from .corpus import Corpus, DocMeta
 from .index import bm25_tokens
-from .retrieve import Hit, Retriever
+from .retrieve import Hit, Retriever, named_documents
 from .safety import Status, Triage, triage
 
 GROUP_ORDER = ("research", "patient_education", "marketing")
@@ -229,38 +229,47 @@ class Answerer:
 
     # ------------------------------------------------------------ the answer
 
-    def _candidates(self, text: str, qvec: np.ndarray) -> tuple[list[Hit], float, float]:
-        """Ranked hits plus the question's strongest evidence in the whole index.
+    def _evidence(self, text: str, qvec: np.ndarray, named: set[str]) -> tuple[bool, float, float]:
+        """Whether the corpus can answer at all, judged on the question's strongest evidence in the whole index.
 
-        Answerability is judged on that evidence (the best cosine of the question
-        itself, since the ranking's feedback step moves the query and would flatter
-        it, and the best BM25 score), whatever the ranking did; the passages holding
-        it join the candidates, so the status follows the calibrated thresholds.
+        That evidence is the best cosine of the question itself (the ranking's
+        feedback step moves the query and would flatter it) and the best BM25
+        score, against the two thresholds calibrated by ``edubot eval``. A question
+        naming a document by its first author ("Olsen 2016") is a lookup of that
+        document and is always answerable.
         """
         index = self.retriever.index
-        hits = [h for h in self.retriever.search(text, k=self.cfg.top_k * 3, qvec=qvec) if h.passage.kind != "references"]
-        (d_rows, d_scores) = index.core.dense(qvec, 1)
-        (s_rows, s_scores) = index.core.sparse(bm25_tokens(text, index.core.stem), 1)
+        (_, d_scores) = index.core.dense(qvec, 1)
+        (_, s_scores) = index.core.sparse(bm25_tokens(text, index.core.stem), 1)
         best = float(d_scores[0]) if len(d_scores) else 0.0
         best_bm25 = float(s_scores[0]) if len(s_scores) else 0.0
-        strongest = [Hit(index.passages[int(r)], 0.0, best, None, None, None) for r in d_rows[:1]]
-        strongest += [Hit(index.passages[int(r)], 0.0, None, best_bm25, None, None) for r in s_rows[:1]]
-        listed = {h.passage.id for h in hits}
-        for h in strongest:
-            if h.passage.id not in listed and h.passage.kind != "references":
-                hits.append(h)
-                listed.add(h.passage.id)
-        return hits, best, best_bm25
+        answerable = best >= self.cfg.answer_threshold or best_bm25 >= self.cfg.lexical_threshold or bool(named)
+        return answerable, best, best_bm25
 
-    def _select(self, hits: list[Hit], qvec: np.ndarray) -> list[Hit]:
-        """Relevant, verified quotes: at most top_k, a few per document, no two overlapping."""
-        index = self.retriever.index
+    def _lookup_first(self, hits: list[Hit], named: set[str]) -> list[Hit]:
+        """A question naming a paper gets that paper first: its opening, then its best-ranked passages."""
+        order = {d: i for i, d in enumerate(dict.fromkeys(h.passage.doc_id for h in hits if h.passage.doc_id in named))}
+        docs = sorted(named, key=lambda d: (order.get(d, len(order)), d))
+        top = hits[0].score if hits else 1.0
+        openings = [Hit(self.first_passage[d], top, None, None, None, None) for d in docs if d in self.first_passage]
+        listed = {h.passage.id for h in openings}
+        own = [h for h in hits if h.passage.doc_id in named and h.passage.id not in listed]
+        return openings + own + [h for h in hits if h.passage.doc_id not in named]
+
+    def _select(self, hits: list[Hit], named: set[str] = frozenset()) -> list[Hit]:
+        """Verified quotes in rank order: at most top_k, a few per document, no two overlapping.
+
+        A quote must score at least ``quote_floor`` of the best one (a paper the
+        question names is exempt). The floor is relative because fused scores
+        are: a vague question matches everything a little, a precise one a few
+        passages a lot, and only the gap to the best tells the two apart.
+        """
         chosen: list[Hit] = []
+        floor = self.cfg.quote_floor * max((h.score for h in hits), default=0.0)
         for h in hits:
             if len(chosen) == self.cfg.top_k:
                 break
-            cosine = float(index.core.vector(index.row_of[h.passage.id]) @ qvec)
-            if cosine < self.cfg.answer_threshold and (h.bm25 or 0.0) < self.cfg.lexical_threshold:
+            if h.score < floor and h.passage.doc_id not in named:
                 continue
             same_doc = [c for c in chosen if c.passage.doc_id == h.passage.doc_id]
             if len(same_doc) >= self.cfg.max_passages_per_doc or any(
@@ -276,8 +285,15 @@ class Answerer:
         if fixed is not None:
             return fixed
         qvec = self.retriever.embedder.encode_query(t.text)
-        hits, best, best_bm25 = self._candidates(t.text, qvec)
-        shown = tuple(self._quoted(h, qvec) for h in self._select(hits, qvec))
+        named = named_documents(t.text, self.retriever.index.documents)
+        answerable, best, best_bm25 = self._evidence(t.text, qvec, named)
+        hits = []
+        if answerable:
+            # Deep enough that the per-document limit still leaves top_k quotes from other documents.
+            hits = [h for h in self.retriever.search(t.text, k=self.cfg.top_k * 6, qvec=qvec) if h.passage.kind != "references"]
+            if named:
+                hits = self._lookup_first(hits, named)
+        shown = tuple(self._quoted(h, qvec) for h in self._select(hits, named))
         shown = tuple(sorted(shown, key=lambda q: GROUP_ORDER.index(q.group)))  # stable: rank order inside groups
         evidence = {"best_score": best, "best_bm25": best_bm25}
         if t.status == "personal_advice":

@@ -66,16 +66,18 @@ class Config:
     # Answers.
     max_query_chars: int = 1000
     # At most this many quotes from one document, so an answer shows a range of sources.
-    max_passages_per_doc: int = 2
+    max_passages_per_doc: int = 3
+    # A passage is quoted only when its fused score is at least this share of the best one.
+    quote_floor: float = 0.4
 
     # Off by default: a path here makes the app log redacted questions for staff.
     analytics_log: str | None = None
-    # A passage is quoted when the question's cosine similarity to it reaches
-    # answer_threshold, or its BM25 score reaches lexical_threshold (names,
-    # rare terms); with none, EduBot abstains. Both are set from the evaluation
-    # set by `edubot eval` (see README "Evaluation").
+    # EduBot answers when the question's best cosine similarity to any passage
+    # reaches answer_threshold, or its best BM25 score reaches lexical_threshold
+    # (names, rare terms); otherwise it abstains. Both are set from the
+    # evaluation set by `edubot eval` (see README "Evaluation").
     answer_threshold: float = 0.257
-    lexical_threshold: float = 2.868
+    lexical_threshold: float = 3.506
 
     def replace(self, **changes) -> "Config":
         """Override only the settings that were actually given (None means 'not given')."""

@@ -150,6 +150,24 @@ def rank(core: SearchCore, qvec: np.ndarray | None, tokens: list[str], cfg: Conf
     return scored[:k] if k else scored
 
 
+def first_author_surnames(authors: tuple[str, ...]) -> tuple[str, ...]:
+    """"Olsen M" → (Olsen,); "Baghaban Eslaminejad M" → both words; "Jaewoo Pak" (no initials) → (Pak,)."""
+    if not authors:
+        return ()
+    words = re.findall(r"[^\W\d_][\w'’-]*", authors[0])
+    names = [w for w in words if not (w.isupper() and len(w) <= 3)]
+    if not names:
+        return ()
+    return tuple(names) if len(names) < len(words) else (names[-1],)
+
+
+def named_documents(query: str, documents: dict) -> set[str]:
+    """Documents whose first author the query names ("Olsen 2016", "what did Hernigou find")."""
+    words = {w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", query)}
+    return {doc_id for doc_id, meta in documents.items()
+            if any(len(n) >= 3 and n.lower() in words for n in first_author_surnames(tuple(meta.authors)))}
+
+
 class Retriever:
     """A loaded index and model, shared read-only by every thread of the process."""
 
