@@ -13,14 +13,14 @@ from pathlib import Path
 
 from edubot.config import Config
 from edubot.embed import get_embedder
-from edubot.evaluate import build_engine, load_beir, metrics
+from edubot.evaluate import build_engine, load_beir, metrics, with_abbreviations
 from edubot.index import SearchCore, bm25_tokens, build_bm25
 
 
 def main(folder: str, split: str) -> None:
     base = Config()
     embedder = get_embedder(base.model)
-    beir = load_beir(Path(folder), split)
+    beir, _ = with_abbreviations(load_beir(Path(folder), split))
     engine, _ = build_engine(beir, base, embedder, base.index_dir.parent / "cache")
     qids = list(beir.queries)
     qvecs = embedder.encode([beir.queries[q] for q in qids])

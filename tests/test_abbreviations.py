@@ -25,7 +25,7 @@ def test_expand_spells_out_the_first_use_only():
 
 
 def test_shared_definitions_fill_gaps_unless_they_conflict():
-    defs = corpus_abbreviations({
+    defs, agreed = corpus_abbreviations({
         "a": ["We used platelet-rich plasma (PRP). The odds ratio (OR) was 2."],
         "b": ["Only PRP and OR here."],
         "c": ["The operating room (OR) was clean."],
@@ -33,10 +33,11 @@ def test_shared_definitions_fill_gaps_unless_they_conflict():
     assert defs["b"]["PRP"] == "platelet-rich plasma"
     assert "OR" not in defs["b"]  # defined two ways: not guessed
     assert defs["c"]["OR"] == "operating room"  # a document's own definition always wins
+    assert agreed == {"PRP": "platelet-rich plasma"}
 
 
 def test_the_case_report_abbreviations_reach_the_index(passages, corpus):
-    defs = passage_abbreviations(passages)
+    defs, _ = passage_abbreviations(passages)
     assert defs[PAK]["THR"] == "total hip replacement"
     assert defs[PAK]["ADSC"] == "adipose tissue-derived stem cells"
     thr = next(p for p in passages if p.doc_id == PAK and p.text.startswith("THR remains the only definitive treatment"))
@@ -49,3 +50,18 @@ def test_hip_replacement_finds_the_passage_that_says_thr(retriever):
     hits = retriever.search("how long does a hip replacement last", k=5)
     assert any("implants typically fail after approximately 15 years" in h.passage.text for h in hits)
     assert "replac" in bm25_tokens("hip replacement")
+
+
+def test_questions_are_read_with_the_corpus_abbreviations(retriever):
+    """A patient typing "PRP" comes closer to the abstract that only ever says "platelet-rich plasma"."""
+    assert retriever.index.abbreviations["PRP"].lower().replace("-", " ") == "platelet rich plasma"
+    assert retriever.read_query("does PRP help") == f"does PRP ({retriever.index.abbreviations['PRP']}) help"
+
+    def first_rank(vec):
+        ids, _ = retriever.index.core.dense(vec, 30)
+        docs = [retriever.index.passages[i].doc_id for i in ids]
+        return docs.index("abstract-ibrahim-2012-prp-case") + 1 if "abstract-ibrahim-2012-prp-case" in docs else 99
+
+    q = "does PRP help avascular necrosis"
+    assert first_rank(retriever.encode_query(q)) <= 5 < first_rank(retriever.embedder.encode_query(q))
+    assert retriever.query_tokens(q) == bm25_tokens(q)  # BM25 reads the question as typed

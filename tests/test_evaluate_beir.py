@@ -79,6 +79,7 @@ def test_benchmark_documents_get_the_product_abbreviation_step(tmp_path):
     beir = Beir(name="t", doc_ids=["a", "b"],
                 doc_texts=["THR study. Patients had total hip replacement (THR). THR failed.", "Hips. Later THR was done."],
                 doc_titles=["THR study", "Hips"], queries={}, qrels={})
-    out = with_abbreviations(beir)
+    out, agreed = with_abbreviations(beir)
     assert out.doc_texts[0] == beir.doc_texts[0]  # defined where used: nothing to add; the title is left alone
     assert out.doc_texts[1] == "Hips. Later THR (total hip replacement) was done."
+    assert agreed == {"THR": "total hip replacement"}

@@ -59,12 +59,8 @@ def _same(long: str) -> str:
     return long.lower().replace("-", " ").rstrip("s")
 
 
-def corpus_abbreviations(texts_by_doc: Mapping[str, Iterable[str]]) -> dict[str, Mapping[str, str]]:
-    """Per document: its own definitions, then ones other documents give for short forms it leaves undefined.
-
-    A short form defined two different ways elsewhere is left alone rather than guessed.
-    """
-    own = {doc: find_abbreviations("\n\n".join(texts)) for doc, texts in texts_by_doc.items()}
+def agreed_abbreviations(own: Mapping[object, Mapping[str, str]]) -> dict[str, str]:
+    """Short forms the whole corpus defines one way; one defined two different ways is left out, not guessed."""
     shared: dict[str, str | None] = {}
     for defs in own.values():
         for short, long in defs.items():
@@ -72,8 +68,17 @@ def corpus_abbreviations(texts_by_doc: Mapping[str, Iterable[str]]) -> dict[str,
                 shared[short] = None
             else:
                 shared.setdefault(short, long)
-    agreed = {s: l for s, l in shared.items() if l is not None}
-    return {doc: ChainMap(defs, agreed) for doc, defs in own.items()}
+    return {s: l for s, l in shared.items() if l is not None}
+
+
+def corpus_abbreviations(texts_by_doc: Mapping[str, Iterable[str]]) -> tuple[dict[str, Mapping[str, str]], dict[str, str]]:
+    """Per document: its own definitions, then the corpus's agreed ones for short forms it leaves undefined.
+
+    Also returns the agreed definitions alone, which a question is read with.
+    """
+    own = {doc: find_abbreviations("\n\n".join(texts)) for doc, texts in texts_by_doc.items()}
+    agreed = agreed_abbreviations(own)
+    return {doc: ChainMap(defs, agreed) for doc, defs in own.items()}, agreed
 
 
 USE_RE = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9-]{1,9}?)s?(?![\w-])")

@@ -17,7 +17,6 @@ from . import templates
 from .chunk import Passage
 from .clean import quote_matches_source
 from .corpus import Corpus, DocMeta
-from .index import bm25_tokens
 from .retrieve import Hit, Retriever, named_documents
 from .safety import Status, Triage, triage
 
@@ -240,7 +239,7 @@ class Answerer:
         """
         index = self.retriever.index
         (_, d_scores) = index.core.dense(qvec, 1)
-        (_, s_scores) = index.core.sparse(bm25_tokens(text, index.core.stem), 1)
+        (_, s_scores) = index.core.sparse(self.retriever.query_tokens(text), 1)
         best = float(d_scores[0]) if len(d_scores) else 0.0
         best_bm25 = float(s_scores[0]) if len(s_scores) else 0.0
         answerable = best >= self.cfg.answer_threshold or best_bm25 >= self.cfg.lexical_threshold or bool(named)
@@ -284,7 +283,7 @@ class Answerer:
         fixed = fixed_answer(t, self.cfg.max_query_chars)
         if fixed is not None:
             return fixed
-        qvec = self.retriever.embedder.encode_query(t.text)
+        qvec = self.retriever.encode_query(t.text)
         named = named_documents(t.text, self.retriever.index.documents)
         answerable, best, best_bm25 = self._evidence(t.text, qvec, named)
         hits = []

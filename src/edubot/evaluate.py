@@ -170,19 +170,19 @@ class BeirEngine:
         return [(s.row, s.score) for s in scored[:k]]
 
 
-def with_abbreviations(beir: Beir) -> Beir:
-    """Documents with their abbreviations spelled out, as the product index has them (titles unchanged)."""
+def with_abbreviations(beir: Beir) -> tuple[Beir, dict[str, str]]:
+    """Documents with their abbreviations spelled out, as the product indexes them (titles unchanged),
+    and the corpus's agreed definitions, which the dense model reads queries with."""
     bodies = [full[len(title) + 2 :] if title and full.startswith(title) else full
               for title, full in zip(beir.doc_titles, beir.doc_texts)]
-    defs = corpus_abbreviations({row: [body] for row, body in enumerate(bodies)})
+    defs, agreed = corpus_abbreviations({row: [body] for row, body in enumerate(bodies)})
     texts = [f"{title}. {expand(body, defs[row])}" if title else expand(body, defs[row])
              for row, (title, body) in enumerate(zip(beir.doc_titles, bodies))]
-    return dataclasses.replace(beir, doc_texts=texts)
+    return dataclasses.replace(beir, doc_texts=texts), agreed
 
 
 def build_engine(beir: Beir, cfg: Config, embedder, cache_dir: Path, progress: bool = False) -> tuple[BeirEngine, float]:
     started = time.perf_counter()
-    beir = with_abbreviations(beir)
     texts, owner = windows(beir)
     vectors = cached_embeddings(texts, embedder, cache_dir, f"{beir.name}-windows", progress)
     dense = SearchCore(vectors=build_vectors(vectors, approximate=False), bm25=None, size=len(texts))
@@ -217,7 +217,7 @@ def metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) 
 def evaluate_beir(folder: Path, split: str, cfg: Config, embedder, cache_dir: Path,
                   systems: tuple[str, ...] = SYSTEMS, progress: bool = False,
                   on_system: Callable[[str], None] | None = None) -> dict:
-    beir = load_beir(folder, split)
+    beir, abbreviations = with_abbreviations(load_beir(folder, split))
     engine, build_s = build_engine(beir, cfg, embedder, cache_dir, progress)
     qids = list(beir.queries)
     results: dict[str, dict] = {}
@@ -230,7 +230,7 @@ def evaluate_beir(folder: Path, split: str, cfg: Config, embedder, cache_dir: Pa
         times: list[float] = []
         for q in qids:
             t0 = time.perf_counter()
-            qvec = embedder.encode_query(beir.queries[q]) if system != "bm25" else None
+            qvec = embedder.encode_query(expand(beir.queries[q], abbreviations)) if system != "bm25" else None
             tokens = bm25_tokens(beir.queries[q], cfg.stem) if system != "dense" else []
             ranked = engine.run("hybrid" if system == "rrf" else system, qvec, tokens, 100, beir.queries[q])
             times.append(time.perf_counter() - t0)

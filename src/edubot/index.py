@@ -34,11 +34,12 @@ from .corpus import Corpus, DocMeta, load_corpus, parse_sidecar
 FORMAT_VERSION = 1
 TOKENIZER_VERSION = "medical-2"
 # What index_text/bm25_text put around a passage; a change makes older indexes stale.
-INDEX_TEXT_VERSION = "title-section-abbreviations-1"
+INDEX_TEXT_VERSION = "title-section-abbreviations-2"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DOCUMENTS = "documents.json"
+ABBREVIATIONS = "abbreviations.json"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
 
@@ -175,6 +176,8 @@ class CorpusIndex:
     documents: dict[str, DocMeta]
     core: SearchCore
     directory: Path | None = None
+    # Short form → long form, as the whole corpus defines them; questions are read with these.
+    abbreviations: dict[str, str] = field(default_factory=dict)
     row_of: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -195,8 +198,8 @@ def bm25_text(passage: Passage, meta: DocMeta, abbreviations: Mapping[str, str] 
     return f"{index_text(passage, meta, abbreviations)} {' '.join(meta.authors)} {meta.year or ''}"
 
 
-def passage_abbreviations(passages: Sequence[Passage]) -> dict[str, Mapping[str, str]]:
-    """Each document's abbreviations, found in its passages (cleaned text: no line-break hyphens)."""
+def passage_abbreviations(passages: Sequence[Passage]) -> tuple[dict[str, Mapping[str, str]], dict[str, str]]:
+    """Each document's abbreviations, found in its passages (cleaned text: no line-break hyphens), and the corpus's."""
     texts: dict[str, list[str]] = {}
     for p in passages:
         texts.setdefault(p.doc_id, []).append(p.text)
@@ -267,7 +270,7 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
     passages = chunk_corpus(corpus, cfg.passage_max_chars, cfg.passage_overlap_sentences)
     metas = {d.id: d.meta for d in corpus.documents}
     embedder = embedder or get_embedder(cfg.model)
-    abbreviations = passage_abbreviations(passages)
+    abbreviations, agreed = passage_abbreviations(passages)
     texts = [index_text(p, metas[p.doc_id], abbreviations[p.doc_id]) for p in passages]
     chunks: list[np.ndarray] = []
     batch = 32
@@ -294,6 +297,7 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
                 row["sentences"] = [list(s) for s in p.sentences]
                 row["citations"] = [c.number for c in p.citations]
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        (tmp / ABBREVIATIONS).write_text(json.dumps(agreed, ensure_ascii=False, sort_keys=True), encoding="utf-8")
         (tmp / DOCUMENTS).write_text(json.dumps({d.id: _meta_json(d.meta) for d in corpus.documents}, ensure_ascii=False), encoding="utf-8")
         manifest = {
             "format": FORMAT_VERSION,
@@ -428,6 +432,7 @@ def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
     except Exception as e:
         raise IndexError_(f"{gen / BM25_DIR}: cannot be read ({type(e).__name__}); run `edubot build`") from None
     try:
+        abbreviations = json.loads((gen / ABBREVIATIONS).read_text(encoding="utf-8"))
         docs_raw = json.loads((gen / DOCUMENTS).read_text(encoding="utf-8"))
         documents = {doc_id: parse_sidecar(data, gen / DOCUMENTS) for doc_id, data in docs_raw.items()}
         passages = []
@@ -446,4 +451,5 @@ def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
     if len(passages) != vectors.ntotal or len(passages) != manifest.get("passages"):
         raise IndexError_(f"{gen}: passages ({len(passages)}) and vectors ({vectors.ntotal}) disagree; run `edubot build`")
     core = SearchCore(vectors=vectors, bm25=sparse, size=len(passages), stem=manifest["settings"]["stem"])
-    return CorpusIndex(manifest=manifest, passages=tuple(passages), documents=documents, core=core, directory=gen)
+    return CorpusIndex(manifest=manifest, passages=tuple(passages), documents=documents, core=core, directory=gen,
+                       abbreviations=abbreviations)

@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from .abbreviations import expand
 from .chunk import Passage
 from .config import Config
 from .corpus import Corpus, load_corpus
@@ -190,8 +191,8 @@ class Retriever:
                 for p in self.index.passages
             ], dtype=bool)
         if qvec is None and system != "bm25":
-            qvec = self.embedder.encode_query(query)
-        tokens = bm25_tokens(query, self.index.core.stem)
+            qvec = self.encode_query(query)
+        tokens = self.query_tokens(query)
         scored = rank(self.index.core, qvec, tokens, self.cfg, system, None, allowed)
         if system == "hybrid":
             scored = prefer_expected_answers(scored, query, lambda row: self.index.passages[row].text, self.cfg.answer_type_bonus)
@@ -201,9 +202,24 @@ class Retriever:
             for s in scored
         ]
 
+    def read_query(self, query: str) -> str:
+        """The question with its abbreviations spelled out as the corpus defines them, like the passages."""
+        return expand(query, self.index.abbreviations)
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """The dense model reads the question with abbreviations spelled out ("PRP" reaches "platelet-rich plasma").
+
+        BM25 reads it as typed: the added words cost NFCorpus dev 0.0006 nDCG@10
+        there, while the dense reading gains 0.002.
+        """
+        return self.embedder.encode_query(self.read_query(query))
+
+    def query_tokens(self, query: str) -> list[str]:
+        return bm25_tokens(query, self.index.core.stem)
+
     def dense_scores(self, query: str) -> np.ndarray:
         """Cosine similarity of the query to every passage (for thresholds)."""
-        qvec = self.embedder.encode_query(query)
+        qvec = self.encode_query(query)
         ids, scores = self.index.core.dense(qvec, self.index.core.size)
         out = np.zeros(self.index.core.size, dtype=np.float32)
         out[ids] = scores
