@@ -159,13 +159,12 @@ def test_an_author_lookup_opens_with_that_paper(answerer):
     assert a.best_score < answerer.cfg.answer_threshold and a.best_bm25 < answerer.cfg.lexical_threshold
 
 
-def test_named_documents_by_first_author(answerer):
-    from edubot.retrieve import first_author_surnames, named_documents
+def test_named_documents_by_first_author(retriever):
+    from edubot.retrieve import first_author_surnames
 
-    docs = answerer.retriever.index.documents
-    assert named_documents("Olsen 2016", docs) == {"abstract-olsen-2016-tantalum-rod"}
-    assert named_documents("what did the Pak case report find", docs) == {"abstract-pak-2011-adsc-case-series", PAK}
-    assert named_documents("what is a tantalum rod", docs) == set()
+    assert retriever.named_documents("Olsen 2016") == {"abstract-olsen-2016-tantalum-rod"}
+    assert retriever.named_documents("what did the Pak case report find") == {"abstract-pak-2011-adsc-case-series", PAK}
+    assert retriever.named_documents("what is a tantalum rod") == set()
     assert first_author_surnames(("Kazemi Mehrjerdi H",)) == ("Kazemi", "Mehrjerdi")
     assert first_author_surnames(("Jaewoo Pak",)) == ("Pak",)
     assert first_author_surnames(()) == ()
@@ -195,15 +194,13 @@ def test_one_document_does_not_crowd_out_the_research(answerer):
 def test_quote_floor_is_relative_to_the_best_passage(answerer):
     import dataclasses
 
-    from edubot.retrieve import Hit
+    from edubot.answer import Answerer
+    from edubot.retrieve import Hit, Retriever
 
     passages = [p for p in answerer.retriever.index.passages if p.kind != "references"]
     hits = [Hit(p, score, None, None, None, None) for p, score in zip(passages[::7], (1.0, 0.9, 0.41, 0.39, 0.1))]
     chosen = answerer._select(hits)
     assert [h.score for h in chosen] == [1.0, 0.9, 0.41]
-    strict = dataclasses.replace(answerer.cfg, quote_floor=0.95)
-    answerer.cfg, saved = strict, answerer.cfg
-    try:
-        assert [h.score for h in answerer._select(hits)] == [1.0]
-    finally:
-        answerer.cfg = saved
+    r = answerer.retriever
+    strict = Answerer(Retriever(r.index, r.embedder, dataclasses.replace(r.cfg, quote_floor=0.95), r.corpus), answerer.corpus)
+    assert [h.score for h in strict._select(hits)] == [1.0]

@@ -17,7 +17,7 @@ from . import templates
 from .chunk import Passage
 from .clean import quote_matches_source
 from .corpus import Corpus, DocMeta
-from .retrieve import Hit, Retriever, named_documents
+from .retrieve import Hit, Retriever
 from .safety import Status, Triage, triage
 
 GROUP_ORDER = ("research", "patient_education", "marketing")
@@ -284,7 +284,7 @@ class Answerer:
         if fixed is not None:
             return fixed
         qvec = self.retriever.encode_query(t.text)
-        named = named_documents(t.text, self.retriever.index.documents)
+        named = self.retriever.named_documents(t.text)
         answerable, best, best_bm25 = self._evidence(t.text, qvec, named)
         hits = []
         if answerable:

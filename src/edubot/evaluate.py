@@ -22,7 +22,7 @@ from .abbreviations import corpus_abbreviations, expand
 from .chunk import _pack, split_sentences
 from .config import Config
 from .index import SearchCore, bm25_tokens, build_bm25, build_vectors
-from .retrieve import fuse, named_documents, prefer_expected_answers
+from .retrieve import fuse, prefer_expected_answers
 
 SYSTEMS = ("bm25", "dense", "rrf", "hybrid")
 # "rrf" is the textbook baseline (plain reciprocal rank fusion, k=60, no feedback);
@@ -331,7 +331,7 @@ def evaluate_questions(answerer, questions: list[Question], ranking_depth: int =
             "best_bm25": None if ans.best_bm25 is None else round(float(ans.best_bm25), 4),
             "passages": [p.passage.id for p in ans.passages],
             # A question naming a paper's author is answered whatever its scores (see Answerer._evidence).
-            "lookup": bool(named_documents(q.question, answerer.retriever.index.documents)),
+            "lookup": bool(answerer.retriever.named_documents(q.question)),
             "limitations_complete": required <= shown_limits if ans.passages else None,
         })
     answerable = [r for r in rows if r["expect"] == "answered"]
