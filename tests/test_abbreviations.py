@@ -41,9 +41,8 @@ def test_the_case_report_abbreviations_reach_the_index(passages, corpus):
     assert defs[PAK]["THR"] == "total hip replacement"
     assert defs[PAK]["ADSC"] == "adipose tissue-derived stem cells"
     thr = next(p for p in passages if p.doc_id == PAK and p.text.startswith("THR remains the only definitive treatment"))
-    meta = corpus.get(PAK).meta
     assert "total hip replacement" not in thr.text  # the quote a reader sees is untouched
-    assert "THR (total hip replacement) remains" in index_text(thr, meta, defs[PAK])
+    assert "THR (total hip replacement) remains" in index_text(thr.text, thr.section, defs[PAK])
 
 
 def test_hip_replacement_finds_the_passage_that_says_thr(retriever):

@@ -6,9 +6,10 @@ from conftest import CLINIC, PAK
 from edubot import templates
 from edubot.clean import quote_matches_source
 
-TEMPLATE_MESSAGES = {templates.ANSWERED, templates.NO_ANSWER, templates.NOT_ENGLISH, templates.URGENT,
-                     templates.PERSONAL_ADVICE, templates.PERSONAL_ADVICE_WITH_PASSAGES, templates.INVALID_EMPTY,
-                     templates.INVALID_UNREADABLE}
+TEMPLATE_MESSAGES = {templates.ANSWERED, templates.with_help(templates.NO_ANSWER),
+                     templates.with_help(templates.NOT_ENGLISH, other_languages=True), templates.URGENT,
+                     templates.with_help(templates.PERSONAL_ADVICE), templates.PERSONAL_ADVICE_WITH_PASSAGES,
+                     templates.with_help(templates.INVALID_EMPTY), templates.with_help(templates.INVALID_UNREADABLE)}
 
 
 def test_answered_quotes_research_first_with_labels(answerer):
@@ -22,13 +23,32 @@ def test_answered_quotes_research_first_with_labels(answerer):
     assert a.disclaimer == templates.DISCLAIMER
 
 
-def test_groups_never_mix_and_research_comes_first(answerer):
-    a = answerer.answer("stem cell therapy for avascular necrosis of the hip")
+def test_groups_never_mix_best_group_first_marketing_last(answerer):
+    for q in ("stem cell therapy for avascular necrosis of the hip", "do stem cells work for hip necrosis?",
+              "what is core decompression", "how long does a hip replacement last"):
+        a = answerer.answer(q)
+        groups = [p.group for p in a.passages]
+        assert groups == sorted(groups, key=list(dict.fromkeys(groups)).index), q  # each group in one stretch
+        assert "marketing" not in groups or groups[-1] == "marketing", q
+        assert groups.count("marketing") <= 1, q  # not a question about the clinic's own claims
+        best = [max(p.score for p in a.passages if p.group == g) for g in dict.fromkeys(groups) if g != "marketing"]
+        assert best == sorted(best, reverse=True), q
+        for p in a.passages:
+            assert (p.group == "marketing") == (p.passage.source_type == "marketing")
+
+
+def test_marketing_never_displaces_research_or_government_text(answerer):
+    """"do stem cells work for hip necrosis?": seven clinic passages rank in the top eleven, yet research
+    fills the answer and the clinic gets one quote, last."""
+    a = answerer.answer("do stem cells work for hip necrosis?")
     groups = [p.group for p in a.passages]
-    assert "marketing" in groups and "research" in groups
-    assert groups == sorted(groups, key=("research", "patient_education", "marketing").index)
-    for p in a.passages:
-        assert (p.group == "marketing") == (p.passage.source_type == "marketing")
+    assert groups.count("marketing") <= 1 and groups.count("research") >= 3
+    assert groups[0] != "marketing" and ("marketing" not in groups or groups[-1] == "marketing")
+
+
+def test_questions_about_the_clinic_get_its_claims(answerer):
+    a = answerer.answer("what does the clinic say about stem cells for hip necrosis?")
+    assert sum(p.passage.doc_id == CLINIC for p in a.passages) >= 2
 
 
 def test_marketing_shows_what_its_references_studied(answerer):
@@ -44,7 +64,7 @@ def test_marketing_shows_what_its_references_studied(answerer):
 
 
 def test_cited_single_case_report_is_labelled(answerer):
-    a = answerer.answer("PRP was incredibly effective for advanced AVN of the hip in one case")
+    a = answerer.answer("what does the clinic say about PRP being incredibly effective for advanced AVN of the hip in one case")
     cites = [c for p in a.passages for c in p.cites if c.number == 15]
     assert cites and cites[0].label == "cites: case report, 1 patient"
     assert cites[0].abstract["passage_id"].startswith("abstract-ibrahim-2012-prp-case#")
@@ -73,7 +93,7 @@ def test_every_quoted_document_has_its_limitations(answerer, corpus):
 
 def test_no_answer_is_honest(answerer):
     a = answerer.answer("recipe for banana bread")
-    assert a.status == "no_answer" and a.passages == () and a.message == templates.NO_ANSWER
+    assert a.status == "no_answer" and a.passages == () and a.message == templates.with_help(templates.NO_ANSWER)
     assert a.suggestions == templates.SUGGESTED_QUESTIONS
 
 
@@ -91,7 +111,8 @@ def test_suggested_questions_are_answered_well(answerer):
 
 def test_other_language_gets_no_answer_in_english(answerer):
     a = answerer.answer("¿Qué es la osteonecrosis de cadera?")
-    assert a.status == "no_answer" and a.message == templates.NOT_ENGLISH and a.passages == ()
+    assert a.status == "no_answer" and a.passages == ()
+    assert a.message == templates.with_help(templates.NOT_ENGLISH, other_languages=True)
 
 
 def test_urgent_comes_with_no_passages(answerer):
@@ -110,7 +131,7 @@ def test_personal_advice_message_then_general_passages(answerer):
 @pytest.mark.parametrize("text,message", [("", templates.INVALID_EMPTY), ("?!?", templates.INVALID_UNREADABLE)])
 def test_invalid(answerer, text, message):
     a = answerer.answer(text)
-    assert a.status == "invalid" and a.message == message and a.passages == ()
+    assert a.status == "invalid" and a.message == templates.with_help(message) and a.passages == ()
 
 
 def test_too_long_question(answerer):
@@ -156,7 +177,7 @@ def test_an_author_lookup_opens_with_that_paper(answerer):
     olsen = [p for p in a.passages if p.passage.doc_id == "abstract-olsen-2016-tantalum-rod"]
     assert olsen and olsen[0].passage.id == answerer.first_passage["abstract-olsen-2016-tantalum-rod"].id
     assert a.passages[0].passage.doc_id == "abstract-olsen-2016-tantalum-rod"
-    assert a.best_score < answerer.cfg.answer_threshold and a.best_bm25 < answerer.cfg.lexical_threshold
+    assert not answerer.abstention.answerable(a.signals)  # answered as a lookup, not on its signals
 
 
 def test_named_documents_by_first_author(retriever):

@@ -67,3 +67,57 @@ def test_doctor_says_what_to_do(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "[FAIL] model no-such-model" in out and "[FAIL] index" in out
     assert out.count("→") >= 2
+
+
+def _troubled_corpus(folder):
+    """A corpus with a bad file, a misnamed sidecar, a page of chrome and a damaged number."""
+    from conftest import write_doc
+    from pdfs import make_pdf
+
+    write_doc(folder, "good", "Osteonecrosis is the death of bone tissue. It often affects the hip.")
+    write_doc(folder, "web", "Contact us now!\nCall (708) 393-8266\nFirst Name*:\n")
+    (folder / "saved.pdf").write_text("<!DOCTYPE html><html><body>Hip pain</body></html>")
+    write_doc(folder, "saved", None, suffix=".pdf")
+    make_pdf(folder / "paper.pdf", [["Results", "The mean change was \x1f0.40 mmol per litre in the treated group.",
+                                     "Osteonecrosis of the hip mostly affects adults between thirty and fifty."]])
+    write_doc(folder, "paper", None, suffix=".pdf", source_type="research")
+    write_doc(folder, "renamed", "Text about knees and the cartilage inside them.")
+    (folder / "renamed.meta.json").rename(folder / "renamed.meta.json.txt")
+    return folder
+
+
+def test_passages_json_reports_every_problem_on_stderr(capsys, tmp_path):
+    corpus = _troubled_corpus(tmp_path)
+    assert main(["passages", "--corpus", str(corpus), "--json"]) == 0
+    captured = capsys.readouterr()
+    for line in captured.out.strip().splitlines():
+        json.loads(line)  # standard output stays one JSON object per line
+    err = captured.err
+    assert "skipped saved.pdf: this is not a PDF" in err
+    assert "renamed.meta.json.txt: a sidecar saved with a wrong extension" in err
+    assert "warning web: gives no passages" in err
+    assert "held back paper" in err and "U+001F" in err
+
+
+def test_passages_doc_says_why_a_document_is_missing_or_thin(capsys, tmp_path):
+    corpus = _troubled_corpus(tmp_path)
+    assert main(["passages", "--corpus", str(corpus), "--doc", "saved"]) == 2
+    assert "'saved' was not loaded: saved.pdf: this is not a PDF" in capsys.readouterr().err
+    assert main(["passages", "--corpus", str(corpus), "--doc", "web"]) == 0
+    err = capsys.readouterr().err
+    assert "web: 0 passages" in err and "gives no passages" in err
+    assert main(["passages", "--corpus", str(corpus), "--doc", "paper", "--json"]) == 0
+    assert "held back paper" in capsys.readouterr().err
+
+
+def test_build_and_doctor_list_problems_and_held_back_passages(capsys, tmp_path, embedder):
+    corpus = _troubled_corpus(tmp_path / "corpus")
+    index = tmp_path / "index"
+    assert main(["build", "--corpus", str(corpus), "--index", str(index)]) == 0
+    out = capsys.readouterr().out
+    assert "skipped saved.pdf" in out and "warning web: gives no passages" in out
+    assert "held back paper" in out and "0.40" not in out.split("held back")[0]
+    main(["doctor", "--corpus", str(corpus), "--index", str(index)])
+    out = capsys.readouterr().out
+    assert "[FAIL] corpus" in out and "skipped saved.pdf" in out
+    assert "[warn] corpus" in out and "held back paper" in out

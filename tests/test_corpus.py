@@ -66,6 +66,9 @@ def test_pdf_loader_reads_page_by_page(tmp_path):
     (lambda p: p.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> garbage"), "damaged"),
     (lambda p: make_encrypted_pdf(p, [["Secret text about the hip."]]), "encrypted"),
     (lambda p: make_blank_pdf(p), "no extractable text"),
+    (lambda p: p.write_text("<!DOCTYPE html><html><body>Hip pain</body></html>"), "this is not a PDF: a web page"),
+    (lambda p: p.write_bytes(b"PK\x03\x04 a zip archive"), "this is not a PDF"),
+    (lambda p: p.write_bytes(b""), "this is not a PDF"),
 ])
 def test_bad_pdf_is_reported_by_name_and_skipped(tmp_path, maker, expected):
     maker(tmp_path / "bad.pdf")
@@ -76,6 +79,42 @@ def test_bad_pdf_is_reported_by_name_and_skipped(tmp_path, maker, expected):
     assert len(c.problems) == 1
     assert c.problems[0].path.name == "bad.pdf"
     assert expected in c.problems[0].message
+
+
+def test_aes_encrypted_pdf_without_password_opens(tmp_path):
+    # Journals publish AES-encrypted PDFs with an empty user password: any viewer opens them.
+    make_encrypted_pdf(tmp_path / "paper.pdf", [["Osteonecrosis affects the hip."]], password="", algorithm="AES-256")
+    write_doc(tmp_path, "paper", None, suffix=".pdf")
+    c = load_corpus(tmp_path)
+    assert c.problems == ()
+    assert "Osteonecrosis affects the hip." in c.get("paper").raw
+
+
+def test_misnamed_sidecar_is_named_as_such(tmp_path):
+    make_pdf(tmp_path / "paper.pdf", [["Osteonecrosis affects the hip."]])
+    write_doc(tmp_path, "paper", None, suffix=".pdf")
+    (tmp_path / "paper.meta.json").rename(tmp_path / "paper.meta.json.txt")
+    write_doc(tmp_path, "good", "A good document about hips.")
+    c = load_corpus(tmp_path)
+    assert [d.id for d in c.documents] == ["good"]
+    messages = {p.path.name: p.message for p in c.problems}
+    assert "wrong extension" in messages["paper.meta.json.txt"] and "paper.meta.json" in messages["paper.meta.json.txt"]
+    assert "rename" in messages["paper.pdf"]
+    assert len(c.problems) == 2
+
+
+def test_pypdf_warnings_are_silenced_but_ours_are_not(tmp_path, caplog):
+    import logging
+
+    # A broken cross-reference table makes pypdf log a warning while it repairs the file.
+    data = make_pdf(tmp_path / "paper.pdf", [["Osteonecrosis affects the hip."]]).read_bytes()
+    (tmp_path / "paper.pdf").write_bytes(data.replace(b"startxref\n", b"startxref\n9"))
+    write_doc(tmp_path, "paper", None, suffix=".pdf")
+    with caplog.at_level(logging.WARNING):
+        c = load_corpus(tmp_path)
+    assert not [r for r in caplog.records if r.name.startswith("pypdf")]
+    assert logging.getLogger("pypdf").level == logging.NOTSET  # restored afterwards
+    assert c.get("paper") is not None or c.problems  # read, or reported: never a traceback
 
 
 def test_undecodable_text_is_reported(tmp_path):
@@ -119,12 +158,26 @@ def test_invalid_json_sidecar(tmp_path):
     assert "not valid JSON" in str(c.problems[0])
 
 
-def test_limitation_quote_must_occur_in_document(tmp_path):
-    write_doc(tmp_path, "doc", "The study had two patients.",
-              limitations=[{"text": "Small", "quote": "three hundred patients", "kind": "stated"}])
+def test_a_bad_limitation_is_dropped_alone_with_a_warning(tmp_path):
+    write_doc(tmp_path, "doc", "The study had two patients.\nIt had no control group.",
+              limitations=[{"text": "Small", "quote": "three hundred patients", "kind": "stated"},
+                           {"text": "Uncontrolled", "quote": "no control group", "kind": "stated"}])
     c = load_corpus(tmp_path)
-    assert c.documents == ()
-    assert "limitations.0.quote" in str(c.problems[0])
+    doc = c.get("doc")
+    assert doc is not None  # the document stays
+    assert [l.text for l in doc.meta.limitations] == ["Uncontrolled"]
+    assert len(c.problems) == 1 and not c.problems[0].skipped
+    assert "limitations.0.quote" in str(c.problems[0]) and "dropped" in str(c.problems[0])
+
+
+def test_limitation_quote_matched_ignoring_whitespace_and_ligatures(tmp_path):
+    # As copied from a PDF viewer: spaces where the extracted text breaks lines, "fi" for "ﬁ".
+    write_doc(tmp_path, "doc", "The small size of the focus\ngroups does not allow signiﬁcant\ngeneralisation.",
+              limitations=[{"text": "Small", "quote": "focus groups does not allow significant generalisation",
+                            "kind": "stated"}])
+    c = load_corpus(tmp_path)
+    assert c.problems == ()
+    assert len(c.get("doc").meta.limitations) == 1
 
 
 def test_document_without_sidecar_is_reported(tmp_path):

@@ -52,20 +52,35 @@ def test_metrics_against_known_values():
 def test_evaluate_beir_on_a_tiny_folder(tiny_beir, embedder, tmp_path):
     report = evaluate_beir(tiny_beir, "test", Config(), embedder, tmp_path / "cache")
     assert report["dataset"] == "tiny" and report["split"] == "test" and report["default"] == "hybrid"
-    assert set(report["systems"]) == {"bm25", "dense", "rrf", "hybrid"}
+    assert set(report["systems"]) == {"bm25", "dense", "rrf", "minmax", "hybrid"}
+    assert report["ranking_source"] == "configuration"
     for m in report["systems"].values():
         assert set(m) == {"ndcg@10", "recall@100", "mrr@10", "p50_ms", "p95_ms"}
     # easy queries: every system puts the judged document first
     assert report["systems"]["hybrid"]["mrr@10"] == 1.0
     assert report["systems"]["bm25"]["ndcg@10"] == 1.0
     assert list((tmp_path / "cache").glob("tiny-windows-*.npy"))  # the embedded corpus is cached
+    assert list((tmp_path / "cache").glob("tiny-titles-*.npy"))
 
 
 def test_eval_beir_cli_json(tiny_beir, tmp_path, capsys):
     assert main(["eval-beir", str(tiny_beir), "--json", "--cache", str(tmp_path / "c")]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert {"dataset", "split", "default", "build_s", "systems"} <= report.keys()
+    assert {"dataset", "split", "default", "build_s", "systems", "ranking"} <= report.keys()
     assert report["systems"][report["default"]]["ndcg@10"] > 0.9
+
+
+def test_eval_beir_cli_one_table_for_several_folders(tiny_beir, tmp_path, capsys):
+    settings = tmp_path / "ranking.json"
+    settings.write_text(json.dumps({"settings": {"fusion": "rrf", "bm25_weight": 1.0}}))
+    assert main(["eval-beir", str(tiny_beir), str(tiny_beir), "--split", "test", "--cache", str(tmp_path / "c")]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:4] == ["dataset", "split", "queries", "system"]
+    assert sum(line.startswith("tiny ") for line in table) == 10  # five systems per run, two runs, one table
+    assert main(["eval-beir", str(tiny_beir), "--ranking", str(settings), "--json", "--cache", str(tmp_path / "c")]) == 0
+    assert json.loads(capsys.readouterr().out)["ranking"]["fusion"] == "rrf"
+    assert main(["eval-beir", str(tiny_beir), str(tiny_beir), "--split", "test", "--split", "dev", "--split", "x"]) == 2
+    assert "one --split for all folders or one per folder" in capsys.readouterr().err
 
 
 def test_eval_beir_cli_bad_folder(tmp_path, capsys):
@@ -73,13 +88,51 @@ def test_eval_beir_cli_bad_folder(tmp_path, capsys):
     assert "missing" in capsys.readouterr().err
 
 
-def test_benchmark_documents_get_the_product_abbreviation_step(tmp_path):
-    from edubot.evaluate import Beir, with_abbreviations
+def test_benchmark_windows_get_the_product_abbreviation_step():
+    from edubot.evaluate import Beir, abbreviations_of, windows
 
-    beir = Beir(name="t", doc_ids=["a", "b"],
-                doc_texts=["THR study. Patients had total hip replacement (THR). THR failed.", "Hips. Later THR was done."],
-                doc_titles=["THR study", "Hips"], queries={}, qrels={})
-    out, agreed = with_abbreviations(beir)
-    assert out.doc_texts[0] == beir.doc_texts[0]  # defined where used: nothing to add; the title is left alone
-    assert out.doc_texts[1] == "Hips. Later THR (total hip replacement) was done."
-    assert agreed == {"THR": "total hip replacement"}
+    beir = Beir(name="t", doc_ids=["a", "b"], titles=["THR study", "Hips"],
+                bodies=["Patients had total hip replacement (THR). THR failed.", "Later THR was done."], queries={}, qrels={})
+    definitions, agreed = abbreviations_of(beir)
+    texts, owner = windows(beir, definitions)
+    assert texts == ["Patients had total hip replacement (THR). THR failed.", "Later THR (total hip replacement) was done."]
+    assert owner.tolist() == [0, 1] and agreed == {"THR": "total hip replacement"}  # titles are not in the windows
+
+
+def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder):
+    """The same documents, as a corpus folder and as a BEIR folder: the product's search and eval-beir
+    give the same order and the same scores for the same question (one ranking path)."""
+    from conftest import write_doc
+    from edubot.evaluate import build_engine, load_beir
+    from edubot.index import build_index, load_index
+    from edubot.retrieve import RankingSettings, Retriever
+
+    docs = {
+        "tantalum-rods": ("Tantalum rods", "Porous tantalum implants were inserted into the femoral head after core decompression."),
+        "bone-death": ("Osteonecrosis", "Osteonecrosis is the death of bone tissue due to a lost blood supply."),
+        "fat-cells": ("Fat stem cells", "Adipose tissue-derived stem cells (ADSCs) were injected into the hips of two patients."),
+        "adsc-follow-up": ("Follow-up", "The ADSCs regenerated bone in 2 patients followed for 18 months."),
+        "statins": ("Statins", "Statin use was associated with lower breast cancer mortality in a Finnish cohort."),
+    }
+    corpus_dir, beir_dir = tmp_path / "corpus", tmp_path / "beir"
+    (beir_dir / "qrels").mkdir(parents=True)
+    for doc_id, (title, text) in docs.items():
+        write_doc(corpus_dir, doc_id, text, title=title, authors=[], year=None)
+    questions = ["what is osteonecrosis", "how many patients got fat stem cells", "tantalum implant", "ADSCs"]
+    with open(beir_dir / "corpus.jsonl", "w") as fh:
+        for doc_id, (title, text) in docs.items():  # the product's passages carry their section ("Main text")
+            fh.write(json.dumps({"_id": doc_id, "title": title, "text": f"Main text. {text}"}) + "\n")
+    with open(beir_dir / "queries.jsonl", "w") as fh:
+        for i, q in enumerate(questions):
+            fh.write(json.dumps({"_id": f"q{i}", "text": q}) + "\n")
+    (beir_dir / "qrels" / "test.tsv").write_text("".join(f"q{i}\tstatins\t1\n" for i in range(len(questions))))
+
+    cfg = Config(corpus_dir=corpus_dir, index_dir=tmp_path / "index")
+    build_index(cfg, embedder=embedder)
+    product = Retriever(load_index(cfg.index_dir), embedder, cfg)
+    engine, _ = build_engine(load_beir(beir_dir, "test"), RankingSettings.from_config(cfg), cfg, embedder, tmp_path / "cache")
+    for q in questions:
+        hits = product.rank(q).hits
+        ranked = engine.run(engine.query(q))
+        assert [h.passage.doc_id for h in hits] == [engine.beir.doc_ids[d] for d, _ in ranked], q
+        assert [h.score for h in hits] == pytest.approx([s for _, s in ranked], abs=1e-5), q

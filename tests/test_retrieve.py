@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 
-from conftest import PAK
+from conftest import CLINIC, PAK
 from edubot.config import Config
+from edubot.fusion import Fusion
 from edubot.index import bm25_tokens
-from edubot.retrieve import fuse
+from edubot.retrieve import RankingSettings, read_intent
 
 
 def top_texts(retriever, query, k=3, **kw):
@@ -49,7 +50,8 @@ def test_case_report_patients_in_plain_words(retriever):
 
 
 def test_author_name_finds_the_document(retriever):
-    hits = retriever.search("Papakostidis meta-analysis", k=3)
+    # authors are a field of the document (indexed once), and its passages join the candidates through it
+    hits = retriever.search("Papakostidis meta-analysis", k=5)
     assert any("papakostidis" in h.passage.doc_id for h in hits)
 
 
@@ -76,19 +78,81 @@ def test_bm25_tokens_suit_medical_text():
     assert bm25_tokens("the and of", stem=True) == []
 
 
-def test_rrf_fusion_rewards_agreement():
-    cfg = Config(fusion="rrf", rrf_k=60, dense_weight=1.0, bm25_weight=1.0)
-    dense = (np.array([1, 2, 3]), np.array([0.9, 0.8, 0.7], dtype=np.float32))
-    sparse = (np.array([3, 1]), np.array([5.0, 4.0], dtype=np.float32))
-    out = fuse(dense, sparse, cfg)
-    assert [s.row for s in out] == [1, 3, 2]
-    assert out[0].score == pytest.approx(1 / 61 + 1 / 62)
-    assert out[2].bm25 is None and out[2].dense_rank == 2
+def test_one_ranking_carries_the_raw_best_scores(retriever):
+    """One dense search and one BM25 scoring give the order and the evidence abstention reads."""
+    q = "what is core decompression"
+    qvec = retriever.encode_query(q)
+    ranking = retriever.rank(q, k=10, qvec=qvec)
+    core = retriever.index.core
+    assert ranking.best_dense == pytest.approx(float(core.dense(qvec, 1).scores[0]), abs=1e-6)
+    assert ranking.best_bm25 == pytest.approx(float(core.bm25_scores(retriever.query_tokens(q)).max()), abs=1e-6)
+    assert [h.passage.id for h in ranking.hits] == [h.passage.id for h in retriever.search(q, k=10, qvec=qvec)]
+    scores = [h.score for h in ranking.hits]
+    assert scores == sorted(scores, reverse=True)
 
 
-def test_linear_fusion_normalises_scores():
-    cfg = Config(fusion="linear", dense_weight=0.5, bm25_weight=0.5)
-    dense = (np.array([1, 2]), np.array([0.9, 0.5], dtype=np.float32))
-    sparse = (np.array([2, 1]), np.array([10.0, 2.0], dtype=np.float32))
-    out = fuse(dense, sparse, cfg)
-    assert out[0].score == pytest.approx(0.5) and out[1].score == pytest.approx(0.5)
+def test_what_is_x_prefers_the_passage_that_defines_x(retriever):
+    """Every passage of the clinic page carries "Core decompression" in its title; the one defining it comes first."""
+    hits = retriever.search("What is core decompression surgery?", k=3)
+    assert hits[0].passage.doc_id == CLINIC and "This surgical procedure involves drilling" in hits[0].passage.text
+
+
+def test_count_question_prefers_the_count_in_the_named_document(retriever):
+    hits = retriever.search("how many patients were in the case report", k=3)
+    assert hits[0].passage.doc_id == PAK
+    assert "These 2 cases" in hits[0].passage.text or "Two patients" in hits[0].passage.text
+
+
+def test_intent_is_read_from_the_question():
+    assert read_intent("What is core decompression surgery?").defines == frozenset({"core", "decompress"})
+    assert read_intent("osteonecrosis meaning").defines == frozenset({"osteonecrosi"})
+    assert read_intent("does it hurt").defines == frozenset() and read_intent("does it hurt").answer is None
+    counted = read_intent("how many patients were in the case report")
+    assert counted.answer is not None and counted.focus == frozenset({"case", "report"})
+
+
+def test_the_title_counts_once_per_document(retriever):
+    """Passages are indexed without their document's title; the title is one field of the document."""
+    index = retriever.index
+    clinic = [i for i, p in enumerate(index.passages) if p.doc_id == CLINIC]
+    docs = list(index.documents)
+    assert all(docs[int(index.core.owner[i])] == CLINIC for i in clinic)
+    assert index.core.documents == len(docs) and index.core.doc_vectors.shape[0] == len(docs)
+    title_words = set(bm25_tokens("Core decompression osteonecrosis avascular necrosis"))
+    without_title = [i for i in clinic if not title_words & set(bm25_tokens(index.passages[i].text))]
+    assert without_title, "some clinic passages never name the title's words"
+    row = without_title[0]
+    # such a passage has no BM25 score for the title's words, but its document does
+    assert index.core.bm25_scores(sorted(title_words))[row] == 0
+    assert index.core.document_scores(None, sorted(title_words))[1][docs.index(CLINIC)] > 0
+
+
+def test_settings_round_trip_and_reject_unknown_keys():
+    s = RankingSettings.from_config(Config())
+    assert RankingSettings.from_json(s.to_json()) == s
+    assert s.fusion is Fusion(Config().fusion)
+    with pytest.raises(ValueError, match="unknown ranking settings: dense_wieght"):
+        RankingSettings.from_json({"dense_wieght": 1.0})
+    with pytest.raises(ValueError, match="fusion 'linear' is not one of"):
+        RankingSettings.from_json({"fusion": "linear"})
+
+
+def test_every_fusion_ranks_the_bundled_corpus(retriever):
+    """Each method of the Enum runs through the same path and finds the tantalum passages."""
+    q = retriever.searcher.query("tantalum rod", retriever.encode_query("tantalum rod"))
+    for fusion in Fusion:
+        scored = retriever.searcher.rank(q, settings=retriever.searcher.settings.replace(fusion=fusion))
+        top = retriever.index.passages[int(scored.rows[0])]
+        assert "tantalum" in top.text.lower(), fusion
+        assert scored.scores[0] >= scored.scores[-1]
+
+
+def test_feedback_rescores_the_same_candidates(retriever):
+    """Feedback moves the question's vector but re-scores the candidates it has: no second search."""
+    q = retriever.searcher.query("stem cells for hip osteonecrosis", retriever.encode_query("stem cells for hip osteonecrosis"))
+    base = retriever.searcher.settings.replace(prf_docs=0, prf_weight=0.0)
+    plain = retriever.searcher.rank(q, settings=base)
+    moved = retriever.searcher.rank(q, settings=base.replace(prf_docs=3, prf_weight=0.5))
+    assert set(plain.rows.tolist()) == set(moved.rows.tolist())
+    assert plain.best_dense == moved.best_dense  # the raw evidence is the question's own
+    assert plain.rows.tolist() != moved.rows.tolist() or not np.allclose(plain.scores, moved.scores)

@@ -100,28 +100,38 @@ def test_app_sessions_share_one_model(built):
 
 
 def _hostile_card():
-    from ui.common import passage_card
+    from ui.answer_view import render_answer
+    from ui.common import load_engine
 
-    passage_card({
-        "evidence": "Clinic website · marketing <b>bold</b>",
+    hostile = {
+        "passage_id": "evil#1", "doc_id": "not-in-the-index", "group": "marketing", "score": 1.0, "span": [0, 10],
+        "evidence": "Clinic website · marketing <b>bold</b>", "title": "<img src=x onerror=alert(4)>",
         "quote": "Click <script>alert(1)</script> and [here](javascript:alert(1)) or <img src=x onerror=alert(1)>",
         "highlight_span": [0, 5], "citation": "Evil [link](javascript:alert(2))", "conflict_of_interest": "<i>x</i>",
-        "partial": None, "unverified": [], "url": "javascript:alert(3)",
+        "partial": None, "unverified": [], "url": "javascript:alert(3)", "section": "<b>s</b>", "page": None,
         "cites": [{"number": 1, "label": "cites: <b>x</b>", "citation": "[c](javascript:1)", "note": None, "abstract": None}],
-    }, "k")
+    }
+    render_answer(load_engine(), {
+        "status": "answered", "message": "<b>m</b>", "passages": [hostile, {**hostile, "passage_id": "evil#2"}],
+        "limitations": [{"doc_id": "not-in-the-index", "text": "<script>alert(5)</script>", "quote": "[q](javascript:6)",
+                         "kind": "reviewer", "key": True}],
+        "suggestions": []}, "k")
 
 
-def test_corpus_html_and_javascript_links_are_not_rendered():
+def test_corpus_html_and_javascript_links_are_not_rendered(built):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_function(_hostile_card)
+    at = AppTest.from_function(_hostile_card, default_timeout=120)
     at.run()
     assert not at.exception
-    rendered = [m.value for m in at.markdown] + [c.value for c in at.caption]
-    assert any("script" in v for v in rendered)  # the text is shown ...
-    for value in rendered:  # ... but every "<" and every link bracket is escaped, so nothing becomes HTML or a link
+    rendered = [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.label for e in at.expander]
+    for value in rendered:  # every "<" and every link bracket is escaped, so nothing becomes HTML or a link
         assert not re.search(r"(?<!\\)<", value), value
         assert not re.search(r"(?<!\\)\]\(", value), value
+    blocks = [e.proto.body for e in at.get("html")]
+    assert any("&lt;script&gt;" in b for b in blocks)  # the text is shown ...
+    for body in blocks:  # ... but as text: no tag, handler or javascript: link of its own
+        assert "<script" not in body and "<img" not in body and "<i>" not in body and "href='javascript" not in body
     assert not at.get("link_button")  # a javascript: address never becomes a link
 
 

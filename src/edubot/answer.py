@@ -1,12 +1,13 @@
 """From a question to an Answer built only from corpus quotes and fixed templates.
 
-Order of work: triage (urgent, advice, invalid) → retrieve → abstain below the
-threshold → verify every quote against its source → group by source type →
-highlight → collect the limitations of every quoted document.
+Order of work: triage (urgent, advice, invalid) → retrieve → abstain when the
+corpus does not cover the question → verify every quote against its source →
+group by source type → highlight → collect the limitations of every quoted document.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -14,13 +15,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import templates
+from .abstain import Coverage, Signals, for_corpus, load_model
 from .chunk import Passage
 from .clean import quote_matches_source
 from .corpus import Corpus, DocMeta
-from .retrieve import Hit, Retriever
-from .safety import Status, Triage, triage
+from .index import bm25_tokens
+from .retrieve import Hit, Ranking, Retriever
+from .safety import Status, Triage, Triager
+from .safety.classifier import load_classifier
+from .safety.lexicon import load_lexicon
 
 GROUP_ORDER = ("research", "patient_education", "marketing")
+MARKETING = "marketing"
 
 
 @dataclass(frozen=True)
@@ -98,12 +104,13 @@ class Answer:
     limitations: tuple[LimitationShown, ...] = ()
     disclaimer: str = templates.DISCLAIMER
     suggestions: tuple[str, ...] = ()
-    best_score: float | None = None  # the question's best cosine to a candidate passage
-    best_bm25: float | None = None
+    signals: Signals | None = None  # what the answerable decision read (evaluation and staff only)
+    triage: Triage | None = None
 
     def groups(self) -> list[tuple[str, list[QuotedPassage]]]:
-        """Passages by group, research and patient education first, marketing last."""
-        return [(g, [p for p in self.passages if p.group == g]) for g in GROUP_ORDER if any(p.group == g for p in self.passages)]
+        """Passages by group, in the order the answer gives them (``order_groups``: best group first, marketing last)."""
+        order = list(dict.fromkeys(p.group for p in self.passages))
+        return [(g, [p for p in self.passages if p.group == g]) for g in order]
 
     def to_json(self) -> dict:
         return {
@@ -115,7 +122,8 @@ class Answer:
 
 
 def fixed_answer(t: Triage, max_chars: int) -> Answer | None:
-    """The answer when triage alone decides it (invalid, urgent, not English); None to go on and search."""
+    """The answer when triage alone decides it (invalid, urgent, not English, advice on a message too long
+    to search); None to go on and search. Every reply but an emergency ends with where to get urgent help."""
     if t.status == "invalid":
         if t.reason.startswith("too_long"):
             message = templates.INVALID_TOO_LONG.format(length=t.reason.split(":")[1], limit=max_chars)
@@ -123,11 +131,15 @@ def fixed_answer(t: Triage, max_chars: int) -> Answer | None:
             message = templates.INVALID_UNREADABLE
         else:
             message = templates.INVALID_EMPTY
-        return Answer(query=t.text[:200], status="invalid", message=message)
+        return Answer(query=t.text[:200], status="invalid", message=templates.with_help(message), triage=t)
     if t.status == "urgent":
-        return Answer(query=t.text, status="urgent", message=templates.URGENT)
+        return Answer(query=t.text[:1000], status="urgent", message=templates.URGENT, triage=t)
+    if t.status == "personal_advice" and t.reason.startswith("too_long"):
+        return Answer(query=t.text[:200], status="personal_advice", message=templates.with_help(templates.PERSONAL_ADVICE),
+                      triage=t)
     if not t.english:
-        return Answer(query=t.text, status="no_answer", message=templates.NOT_ENGLISH, suggestions=templates.SUGGESTED_QUESTIONS)
+        return Answer(query=t.text, status="no_answer", message=templates.with_help(templates.NOT_ENGLISH, other_languages=True),
+                      suggestions=templates.SUGGESTED_QUESTIONS, triage=t)
     return None
 
 
@@ -155,6 +167,35 @@ class _SentenceVectors:
         return vectors
 
 
+class _TextVectors:
+    """Embeddings of recent texts (questions and their windows), kept for reuse within and across answers."""
+
+    def __init__(self, embedder, capacity: int = 2048):
+        self.embedder = embedder
+        self.capacity = capacity
+        self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self.lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            fresh = self.embedder.encode(missing)
+            with self.lock:
+                for t, v in zip(missing, fresh):
+                    self.cache[t] = v
+                while len(self.cache) > self.capacity:
+                    self.cache.popitem(last=False)
+        with self.lock:
+            out = []
+            for t in texts:
+                v = self.cache.get(t)
+                if v is None:  # evicted by another thread meanwhile
+                    v = self.embedder.encode([t])[0]
+                out.append(v)
+        return np.vstack(out) if out else np.zeros((0, self.embedder.info.dim), dtype=np.float32)
+
+
 @dataclass
 class Answerer:
     """Composes answers; holds the shared retriever and the corpus quotes are checked against."""
@@ -165,10 +206,29 @@ class Answerer:
 
     def __post_init__(self) -> None:
         self.sentences = _SentenceVectors(self.retriever.embedder)
+        self.vectors = _TextVectors(self.retriever.embedder)
         self.cfg = self.retriever.cfg
+        index = self.retriever.index
         self.first_passage: dict[str, Passage] = {}
-        for p in self.retriever.index.passages:
+        by_doc: dict[str, list[Passage]] = {}
+        for p in index.passages:
             self.first_passage.setdefault(p.doc_id, p)
+            by_doc.setdefault(p.doc_id, []).append(p)
+        stem = index.core.stem
+
+        def tokenize(text: str) -> list[str]:
+            return bm25_tokens(text, stem)
+
+        def document_words(doc_id: str) -> frozenset[str]:
+            meta = index.documents[doc_id]
+            return frozenset(t for p in by_doc.get(doc_id, ()) for t in tokenize(f"{meta.title} {p.section} {p.text}"))
+
+        self.coverage = Coverage(tokenize, frozenset(index.core.bm25.vocab_dict) | frozenset(index.core.doc_bm25.vocab_dict),
+                                 document_words)
+        # Staff-facing notes about this corpus (calibration missing or out of date): shown by ask, doctor, staff page.
+        self.abstention, self.notes = for_corpus(load_model(), index.manifest, self.cfg.abstention_threshold)
+        self.triager = Triager(load_lexicon(self.cfg.triage_lexicon), load_classifier(),
+                               vocabulary=corpus_words(p.text for p in index.passages), max_chars=self.cfg.max_query_chars)
 
     # ------------------------------------------------------------ pieces
 
@@ -228,22 +288,24 @@ class Answerer:
 
     # ------------------------------------------------------------ the answer
 
-    def _evidence(self, text: str, qvec: np.ndarray, named: set[str]) -> tuple[bool, float, float]:
-        """Whether the corpus can answer at all, judged on the question's strongest evidence in the whole index.
+    def _evidence(self, text: str, ranking: Ranking) -> Signals:
+        """What the corpus offers this question: its best raw cosine and BM25 score in the whole index (from
+        the ranking's one search, before feedback moves the query) and how much of it the corpus, and the
+        best-ranked document, cover (``abstain``)."""
+        top = next((h.passage.doc_id for h in ranking.hits if h.passage.kind != "references"), None)
+        return self.coverage.signals(text, ranking.best_dense, ranking.best_bm25, top)
 
-        That evidence is the best cosine of the question itself (the ranking's
-        feedback step moves the query and would flatter it) and the best BM25
-        score, against the two thresholds calibrated by ``edubot eval``. A question
-        naming a document by its first author ("Olsen 2016") is a lookup of that
-        document and is always answerable.
-        """
-        index = self.retriever.index
-        (_, d_scores) = index.core.dense(qvec, 1)
-        (_, s_scores) = index.core.sparse(self.retriever.query_tokens(text), 1)
-        best = float(d_scores[0]) if len(d_scores) else 0.0
-        best_bm25 = float(s_scores[0]) if len(s_scores) else 0.0
-        answerable = best >= self.cfg.answer_threshold or best_bm25 >= self.cfg.lexical_threshold or bool(named)
-        return answerable, best, best_bm25
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Embeddings through a small shared cache: the triage classifier and the search read the same
+        text for most questions, and the model then runs once."""
+        return self.vectors.encode(texts)
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        return self._encode([self.retriever.read_query(text)])[0]
+
+    def triage(self, question: object) -> Triage:
+        """All triage layers, the classifier included (it reads the question with the loaded model)."""
+        return self.triager.triage(question, self._encode)
 
     def _lookup_first(self, hits: list[Hit], named: set[str]) -> list[Hit]:
         """A question naming a paper gets that paper first: its opening, then its best-ranked passages."""
@@ -255,55 +317,109 @@ class Answerer:
         own = [h for h in hits if h.passage.doc_id in named and h.passage.id not in listed]
         return openings + own + [h for h in hits if h.passage.doc_id not in named]
 
-    def _select(self, hits: list[Hit], named: set[str] = frozenset()) -> list[Hit]:
+    def _select(self, hits: list[Hit], named: set[str] = frozenset(), marketing: int = 1,
+                about_clinic: bool = False) -> list[Hit]:
         """Verified quotes in rank order: at most top_k, a few per document, no two overlapping.
 
         A quote must score at least ``quote_floor`` of the best one (a paper the
         question names is exempt). The floor is relative because fused scores
         are: a vague question matches everything a little, a precise one a few
         passages a lot, and only the gap to the best tells the two apart.
+        Marketing gets at most ``marketing`` quotes and, unless the question is
+        about the clinic's own claims (``about_clinic``), only the places research
+        and patient information leave free: it never displaces a passage from them.
         """
         chosen: list[Hit] = []
+        ads: list[Hit] = []
         floor = self.cfg.quote_floor * max((h.score for h in hits), default=0.0)
         for h in hits:
-            if len(chosen) == self.cfg.top_k:
+            if len(chosen) + (len(ads) if about_clinic else 0) == self.cfg.top_k:
                 break
             if h.score < floor and h.passage.doc_id not in named:
                 continue
-            same_doc = [c for c in chosen if c.passage.doc_id == h.passage.doc_id]
+            is_ad = templates.group_of(h.passage.source_type) == MARKETING
+            if is_ad and len(ads) >= marketing:
+                continue
+            same_doc = [c for c in chosen + ads if c.passage.doc_id == h.passage.doc_id]
             if len(same_doc) >= self.cfg.max_passages_per_doc or any(
                     c.passage.span[0] < h.passage.span[1] and h.passage.span[0] < c.passage.span[1] for c in same_doc):
                 continue  # neighbouring passages share a sentence; one quote of a stretch of text is enough
             if self._verified(h.passage):
-                chosen.append(h)
-        return chosen
+                (ads if is_ad else chosen).append(h)
+        return chosen + ads[: self.cfg.top_k - len(chosen)]
 
-    def answer(self, question: str) -> Answer:
-        t = triage(question, self.cfg.max_query_chars)
+    def _about_marketing(self, text: str, named: set[str]) -> bool:
+        """Whether the question asks about the clinic's own claims: it names a marketing document's
+        publisher or author, or asks what a clinic or its website says, claims or offers."""
+        if any(self._meta(d).source_type == MARKETING for d in named):
+            return True
+        lowered = text.lower()
+        if re.search(r"\b(?:clinic|clinic's|clinics|website|web site|advert\w*|ads?)\b", lowered) and re.search(
+                r"\b(?:say|says|said|claim\w*|offer\w*|promis\w*|sell\w*|advertis\w*|ads?|market\w*)\b", lowered):
+            return True
+        return any(m.publisher and m.publisher.lower() in lowered
+                   for m in self.retriever.index.documents.values() if m.source_type == MARKETING)
+
+    def signals(self, question: str) -> Signals:
+        """What the answerable decision reads for ``question``, whatever its triage (for calibration)."""
+        text = self.triager.read(question).corrected
+        return self._evidence(text, self.retriever.rank(text, k=self.cfg.top_k, qvec=self._query_vector(text)))
+
+    def answer(self, question: object) -> Answer:
+        t = self.triage(question)
         fixed = fixed_answer(t, self.cfg.max_query_chars)
         if fixed is not None:
             return fixed
-        qvec = self.retriever.encode_query(t.text)
-        named = self.retriever.named_documents(t.text)
-        answerable, best, best_bm25 = self._evidence(t.text, qvec, named)
+        text = t.search_text or t.text  # text speak spelled out, misspellings of corpus words corrected
+        qvec = self._query_vector(text)
+        named = self.retriever.named_documents(text)
+        # The one call into the ranking: deep enough that the per-document limit still leaves top_k quotes
+        # from other documents; it also carries the raw best scores abstention reads.
+        ranking = self.retriever.rank(text, k=self.cfg.top_k * 6, qvec=qvec)
+        signals = self._evidence(text, ranking)
         hits = []
-        if answerable:
-            # Deep enough that the per-document limit still leaves top_k quotes from other documents.
-            hits = [h for h in self.retriever.search(t.text, k=self.cfg.top_k * 6, qvec=qvec) if h.passage.kind != "references"]
+        # A question naming a paper by its first author ("Olsen 2016") is a lookup: always answerable.
+        if named or self.abstention.answerable(signals):
+            hits = [h for h in ranking.hits if h.passage.kind != "references"]
             if named:
                 hits = self._lookup_first(hits, named)
-        shown = tuple(self._quoted(h, qvec) for h in self._select(hits, named))
-        shown = tuple(sorted(shown, key=lambda q: GROUP_ORDER.index(q.group)))  # stable: rank order inside groups
-        evidence = {"best_score": best, "best_bm25": best_bm25}
+        about_clinic = self._about_marketing(text, named)
+        marketing = self.cfg.max_passages_per_doc if about_clinic else 1
         if t.status == "personal_advice":
-            message = templates.PERSONAL_ADVICE_WITH_PASSAGES if shown else templates.PERSONAL_ADVICE
+            # After an advice refusal, general information only: research and government pages, never marketing.
+            hits = [h for h in hits if templates.group_of(h.passage.source_type) != MARKETING]
+        shown = order_groups(tuple(self._quoted(h, qvec) for h in self._select(hits, named, marketing, about_clinic)))
+        evidence = {"signals": signals, "triage": t}
+        if t.status == "personal_advice":
+            message = templates.PERSONAL_ADVICE_WITH_PASSAGES if shown else templates.with_help(templates.PERSONAL_ADVICE)
             return Answer(query=t.text, status="personal_advice", message=message, passages=shown,
                           limitations=self._limitations(shown), **evidence)
         if not shown:
-            return Answer(query=t.text, status="no_answer", message=templates.NO_ANSWER,
+            return Answer(query=t.text, status="no_answer", message=templates.with_help(templates.NO_ANSWER),
                           suggestions=templates.SUGGESTED_QUESTIONS, **evidence)
         return Answer(query=t.text, status="answered", message=templates.ANSWERED, passages=shown,
                       limitations=self._limitations(shown), **evidence)
+
+
+def corpus_words(texts, limit: int = 100_000) -> list[str]:
+    """The corpus's words (four letters or more), most frequent first: targets for spelling correction."""
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for t in texts:
+        counts.update(w.lower() for w in re.findall(r"[A-Za-z]{4,}", t))
+    return [w for w, _ in counts.most_common(limit)]
+
+
+def order_groups(quotes: tuple[QuotedPassage, ...]) -> tuple[QuotedPassage, ...]:
+    """Quotes grouped by source type, groups kept apart: research and patient information in the order of
+    their best quote's score, marketing always last; rank order inside each group."""
+    best: dict[str, float] = {}
+    for q in quotes:
+        best[q.group] = max(best.get(q.group, float("-inf")), q.score)
+    rank = {g: (g == MARKETING, -score, GROUP_ORDER.index(g) if g in GROUP_ORDER else len(GROUP_ORDER))
+            for g, score in best.items()}
+    return tuple(sorted(quotes, key=lambda q: rank[q.group]))  # stable: rank order inside groups
 
 
 _ANSWERERS: dict[int, Answerer] = {}

@@ -1,4 +1,8 @@
-"""Scale benchmark with synthetic vectors and passages (``edubot bench``).
+"""Benchmarks behind ``edubot bench``: cold start, load, and scale.
+
+Cold start runs ``edubot ask`` as a fresh process, as staff at a terminal
+do, beside a bare ``import sentence_transformers`` in the same run.
+The scale benchmark uses synthetic vectors and passages.
 
 Each size runs in its own process, so the peak memory reported is that
 size's alone. Synthetic vectors are drawn around cluster centres, as real
@@ -151,6 +155,69 @@ def run_load(answerer, threads: int = 8, per_thread: int = 200) -> dict:
     return {"threads": threads, "questions": threads * per_thread, "wall_s": round(wall, 2),
             "throughput_qps": round(threads * per_thread / wall, 1),
             "serial": _pcts(serial), "concurrent": _pcts(latencies)}
+
+
+COLD_QUESTION = "did they do a biopsy?"
+# One word: triage does not run its language check (wordfreq), so this row is the engine alone.
+COLD_KEYWORD = "biopsy"
+
+
+# Runs a command and reports its wall time, peak memory and exit code. It runs in a small process of
+# its own: Linux counts the memory of the process a child was forked from in the child's peak, so a
+# command started straight from a big process (a test run, the app) would report that process's size.
+_MEASURE = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+proc.returncode = os.waitstatus_to_exitcode(status)
+sys.stderr.write(json.dumps([time.perf_counter() - started, usage.ru_maxrss / 1024, proc.returncode]))
+"""
+
+
+def _measure(argv: list[str]) -> tuple[float, float, int, str]:
+    """Wall seconds, peak resident MB, exit code and standard output of one whole process."""
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True, check=False)
+    wall, peak, code = json.loads(proc.stderr.strip().splitlines()[-1])
+    return float(wall), float(peak), int(code), proc.stdout
+
+
+def cold_start(ask_args: list[str], runs: int = 5, questions: tuple[str, ...] = (COLD_QUESTION, COLD_KEYWORD)) -> dict:
+    """Cold ``edubot ask --json`` beside a bare ``import sentence_transformers``, whole processes.
+
+    They take turns, so each sees the same load on a shared machine; one
+    untimed round first fills the disk cache and leaves a fresh index.
+    Medians of ``runs`` runs; peak memory is each process's maximum RSS.
+    """
+    commands = {f"ask {q}": [sys.executable, "-m", "edubot.cli", "ask", "--json", *ask_args, q] for q in questions}
+    commands["import sentence_transformers"] = [sys.executable, "-c", "import sentence_transformers"]
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for i in range(runs + 1):
+        for name, argv in commands.items():
+            wall, peak, code, out = _measure(argv)
+            if code != 0:
+                raise RuntimeError(f"`{name}` failed with exit code {code}")
+            if name.startswith("ask ") and json.loads(out.splitlines()[-1]).get("status") != "answered":
+                raise RuntimeError(f"`edubot {name}` gave no answer")
+            if i:  # the first round only warms up
+                samples[name].append((wall, peak))
+    rows: list[dict] = []
+    for name, got in samples.items():
+        rows.append({"command": name, "median_s": round(float(np.median([w for w, _ in got])), 3),
+                     "median_peak_mb": round(float(np.median([m for _, m in got])), 1),
+                     "seconds": [round(w, 3) for w, _ in got], "peak_mb": [round(m, 1) for _, m in got]})
+    bare = float(rows[-1]["median_s"])
+    for row in rows[:-1]:
+        row["ratio_to_import"] = round(row["median_s"] / bare, 3)
+    return {"runs": runs, "cpus": os.cpu_count(), "load_average": round(os.getloadavg()[0], 2), "rows": rows}
+
+
+def format_cold(r: dict) -> str:
+    lines = [f"cold start: whole processes, median of {r['runs']} runs, taking turns (load average {r['load_average']} on {r['cpus']} CPUs)"]
+    for row in r["rows"]:
+        ratio = f"  {row['ratio_to_import']:.2f} of the bare import" if "ratio_to_import" in row else ""
+        lines.append(f"  {row['command']:<36} {row['median_s']:6.2f} s  peak {row['median_peak_mb']:5.0f} MB{ratio}")
+    return "\n".join(lines)
 
 
 def run(sizes: list[int], queries: int = QUERIES, nprobe: int = 64, on_result=None) -> list[dict]:

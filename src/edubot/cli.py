@@ -23,12 +23,25 @@ class UserError(Exception):
 
 
 def _config(args: argparse.Namespace) -> Config:
+    """Settings from the environment and the flags; the index and reports follow the corpus unless named."""
     base = Config.from_env(os.environ)
-    return base.replace(
+    cfg = base.replace(
         corpus_dir=getattr(args, "corpus", None),
         index_dir=getattr(args, "index", None),
         model=getattr(args, "model", None),
     )
+    return cfg.follow_corpus(index_named=getattr(args, "index", None) is not None or "EDUBOT_INDEX_DIR" in os.environ,
+                             reports_named="EDUBOT_REPORTS_DIR" in os.environ)
+
+
+def _same_flags(args: argparse.Namespace, command: str) -> str:
+    """``edubot <command>`` with the corpus, index and model flags this run was given, for advice."""
+    parts = ["edubot", command]
+    for flag in ("corpus", "index", "model"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            parts += [f"--{flag}", str(value)]
+    return "`" + " ".join(parts) + "`"
 
 
 def _print_json(obj) -> None:
@@ -38,15 +51,17 @@ def _print_json(obj) -> None:
 # ---------------------------------------------------------------- commands
 
 def cmd_passages(args: argparse.Namespace) -> int:
-    from .chunk import chunk_corpus
+    from .chunk import chunk_corpus_report
 
     cfg = _config(args)
     corpus = load_corpus(cfg.corpus_dir)
     if args.doc and corpus.get(args.doc) is None:
+        why = [p for p in corpus.problems_for(args.doc) if p.skipped]
+        if why:
+            raise UserError(f"'{args.doc}' was not loaded: {why[0]}")
         raise UserError(f"no document '{args.doc}' in {cfg.corpus_dir}; `edubot passages` lists every passage")
-    passages = chunk_corpus(corpus, cfg.passage_max_chars, cfg.passage_overlap_sentences)
-    if args.doc:
-        passages = [p for p in passages if p.doc_id == args.doc]
+    result = chunk_corpus_report(corpus, cfg.passage_max_chars, cfg.passage_overlap_sentences)
+    passages = [p for p in result.passages if not args.doc or p.doc_id == args.doc]
     for p in passages:
         if args.json:
             _print_json(p.to_json())
@@ -54,9 +69,22 @@ def cmd_passages(args: argparse.Namespace) -> int:
             where = f"p.{p.page} " if p.page else ""
             print(f"[{p.id}] {p.source_type} · {p.section} · {where}chars {p.span[0]}-{p.span[1]}")
             print("    " + p.text.replace("\n", "\n    "))
-    if not args.json:
-        _print_summary(corpus, len(passages))
+    # Problems always go to standard error, with --json too: nothing is skipped silently.
+    _print_summary(corpus, len(passages), doc_id=args.doc, result=result)
     return 0
+
+
+def _corpus_problem_lines(corpus, result=None, doc_id: str | None = None) -> list[str]:
+    """Every problem of loading and chunking, one line each: skipped files, warnings, held-back passages."""
+    problems = corpus.problems_for(doc_id) if doc_id else corpus.problems
+    lines = [f"{p.label} {p}" for p in problems]
+    if result is not None:
+        for report in result.reports:
+            if doc_id and report.doc_id != doc_id:
+                continue
+            lines.extend(f"warning {report.doc_id}: {w}" for w in report.warnings)
+            lines.extend(f"held back {h}" for h in report.held_back)
+    return lines
 
 
 class _Bar:
@@ -81,6 +109,14 @@ class _Bar:
         bar.update(done - bar.n)  # type: ignore[attr-defined]
 
 
+def _ticker(total: int, desc: str):
+    """A progress bar on standard error (so --json output stays clean); returns its tick function and the bar."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="question", file=sys.stderr, leave=False)
+    return (lambda: bar.update(1)), bar
+
+
 def _notice(message: str) -> None:
     print(f"edubot: {message}", file=sys.stderr)
 
@@ -98,8 +134,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     m = report.manifest
     print(f"built {m['passages']} passages from {m['documents']} documents in {m['build_seconds']} s "
           f"(model {m['model']['name']} {m['model']['version']}, {m['model']['dim']}-d) → {report.directory}")
-    for problem in report.problems:
-        print(f"skipped {problem}")
+    from .chunk import chunk_corpus_report
+
+    # Skipped files, documents that lost their text, and every held-back passage (never quoted).
+    result = chunk_corpus_report(corpus, cfg.passage_max_chars, cfg.passage_overlap_sentences)
+    for line in _corpus_problem_lines(corpus, result):
+        print(line)
     return 0
 
 
@@ -150,20 +190,29 @@ def cmd_eval_beir(args: argparse.Namespace) -> int:
     from .evaluate import BeirError, evaluate_beir, format_beir_table
 
     cfg = _config(args)
+    splits = args.split or ["test"]
+    if len(splits) not in (1, len(args.folder)):
+        raise UserError(f"give one --split for all folders or one per folder ({len(args.folder)} folders, {len(splits)} splits)")
+    if args.ranking and len(args.folder) > 1:
+        raise UserError("--ranking applies to one folder; each benchmark otherwise uses its own eval/ranking/<name>.json")
     embedder = get_embedder(cfg.model)
     cache = Path(args.cache) if args.cache else Path(cfg.index_dir).parent / "cache"
-    try:
-        report = evaluate_beir(args.folder, args.split, cfg, embedder, cache, progress=not args.json,
-                               on_system=None if args.json else (lambda s: print(f"evaluating {s}...", file=sys.stderr)))
-    except BeirError as e:
-        raise UserError(str(e)) from None
-    reports = Path(cfg.reports_dir)
-    reports.mkdir(parents=True, exist_ok=True)
-    (reports / f"beir-{report['dataset']}-{report['split']}.json").write_text(json.dumps(report, indent=1))
+    reports_dir = Path(cfg.reports_dir)
+    reports = []
+    for folder, split in zip(args.folder, splits * len(args.folder) if len(splits) == 1 else splits):
+        try:
+            report = evaluate_beir(folder, split, cfg, embedder, cache, progress=not args.json,
+                                   on_system=None if args.json else (lambda s, f=folder: print(f"{f.name}: evaluating {s}...", file=sys.stderr)),
+                                   ranking=Path(args.ranking) if args.ranking else None)
+        except BeirError as e:
+            raise UserError(str(e)) from None
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        (reports_dir / f"beir-{report['dataset']}-{report['split']}.json").write_text(json.dumps(report, indent=1))
+        reports.append(report)
     if args.json:
-        _print_json(report)
+        _print_json(reports[0] if len(reports) == 1 else {"reports": reports})
     else:
-        print(format_beir_table(report))
+        print(format_beir_table(reports))
     return 0
 
 
@@ -175,6 +224,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     except ValueError:
         raise UserError("--sizes takes numbers, e.g. --sizes '10000 100000'") from None
     out: dict = {}
+    if args.cold_runs > 0:
+        cfg = _config(args)
+        ask_args = ["--corpus", str(cfg.corpus_dir), "--index", str(cfg.index_dir), "--model", cfg.model]
+        print(f"cold start: {args.cold_runs} runs each of `edubot ask` and a bare `import sentence_transformers`...", flush=True)
+        try:
+            out["cold_start"] = bench.cold_start(ask_args, args.cold_runs)
+        except RuntimeError as e:
+            raise UserError(f"cold-start benchmark: {e}") from None
+        print(bench.format_cold(out["cold_start"]), flush=True)
     if not args.no_load:
         from .answer import answerer_for
 
@@ -196,6 +254,8 @@ def _print_answer(answer) -> None:
     from . import templates
 
     print(answer.message)
+    if answer.suggestions:
+        print(templates.SUGGESTIONS_INTRO)
     for suggestion in answer.suggestions:
         print(f"  - {suggestion}")
     for group, quoted in answer.groups():
@@ -240,6 +300,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             return fixed
         if answerer is None:
             answerer = answerer_for(_retriever(cfg))
+            for note in answerer.notes:
+                _notice(note.replace("`edubot calibrate`", _same_flags(args, "calibrate")))
         return answerer.answer(q)
 
     if questions is not None:
@@ -272,14 +334,32 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .answer import answerer_for
-    from .evaluate import evaluate_questions, load_questions, write_report
+    from .evaluate import BeirError, evaluate_questions, evaluate_triage, format_triage_report, load_messages, load_questions, write_report
 
     cfg = _config(args)
-    questions = load_questions(Path(args.questions))
+    try:
+        questions = load_questions(Path(args.questions))
+        default_bank = EVAL_DIR / "triage" / "test.jsonl"
+        chosen = args.triage if args.triage is not None else ([str(default_bank)] if default_bank.exists() else [])
+        banks = [(Path(b), load_messages(Path(b))) for b in chosen]
+    except BeirError as e:
+        raise UserError(str(e)) from None
     answerer = answerer_for(_retriever(cfg))
-    report = evaluate_questions(answerer, questions)
+    tick, bar = _ticker(len(questions), "question set")
+    report = evaluate_questions(answerer, questions, tick=tick)
+    bar.close()
+    report["triage"] = {}
+    for path, messages in banks:
+        tick, bar = _ticker(len(messages), path.name)
+        part = evaluate_triage(answerer, messages, tick=tick)
+        bar.close()
+        part["summary_text"] = format_triage_report(part, f"triage · {path.name}")
+        report["triage"][path.name] = part
     write_report(report, Path(cfg.reports_dir) / "eval.md")  # the latest, for the app's evaluation page
     if args.report:
         write_report(report, Path(args.report))
@@ -287,8 +367,103 @@ def cmd_eval(args: argparse.Namespace) -> int:
         _print_json(report)
     else:
         print(report["summary_text"])
+        for part in report["triage"].values():
+            print("\n" + part["summary_text"])
         if args.report:
             print(f"\nreport written to {args.report}")
+    return 0
+
+
+def cmd_triage_train(args: argparse.Namespace) -> int:
+    """Train the triage classifier on dev banks (never test) and store it beside the safety module."""
+    import numpy as np
+
+    from .embed import get_embedder
+    from .evaluate import BeirError, load_messages, negatives_from
+    from .safety import default_triager
+    from .safety.classifier import CLASSIFIER_FILE, train_classifier
+
+    cfg = _config(args)
+    try:
+        messages = [m for b in args.bank for m in load_messages(Path(b))]
+        messages += [m for q in args.questions for m in load_messages(Path(q), split="dev")]
+        for n in args.negatives or []:
+            messages += [m for m in negatives_from(Path(n)) if m.split == "dev"]
+    except BeirError as e:
+        raise UserError(str(e)) from None
+    if any(m.split == "test" for m in messages):
+        raise UserError("the classifier is never trained on a test split; give dev banks only")
+    triager = default_triager(cfg.max_query_chars)
+    texts, labels, caught, pool = [], [], [], []
+    for m in messages:
+        t = triager.triage(m.text)
+        texts.append(triager.read(m.text).corrected or m.text)
+        labels.append([m.expect == "urgent", m.expect == "personal_advice"])
+        caught.append([t.status == "urgent", t.status == "personal_advice"])
+        pool.append(m.expect in ("answered", "no_answer") and m.category != "out_of_scope")  # hard cases, not easy negatives
+    embedder = get_embedder(cfg.model)
+    print(f"training on {len(texts)} messages ({sum(l[0] for l in labels)} urgent, {sum(l[1] for l in labels)} advice)...",
+          file=sys.stderr)
+    meta = {"banks": [Path(b).name for b in args.bank], "questions": [Path(q).name for q in args.questions],
+            "negatives": [Path(n).name for n in args.negatives or []], "model": f"{embedder.info.name} {embedder.info.version}"}
+    clf, cv = train_classifier(texts, np.asarray(labels, dtype=int), np.asarray(caught, dtype=bool),
+                               np.asarray(pool, dtype=bool), embedder.encode, triager.lexicon, meta,
+                               max_false_alarms=args.max_false_alarms)
+    out = Path(args.out) if args.out else Path(__file__).resolve().parent / "safety" / CLASSIFIER_FILE
+    out.write_text(json.dumps(clf.to_json()), encoding="utf-8")
+    lab = np.asarray(labels, dtype=bool)
+    for j, name in enumerate(("urgent", "advice")):
+        flagged = cv[:, j] >= clf.thresholds[name]
+        print(f"{name}: threshold {clf.thresholds[name]}; cross-validated on dev: classifier recall "
+              f"{(flagged & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}, with the rules "
+              f"{((flagged | np.asarray(caught)[:, j]) & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}")
+    print(f"written to {out}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Abstention calibrated on a corpus's own labelled questions, stored with its index."""
+    from .answer import answerer_for
+    from .evaluate import BeirError, calibrate_abstention, load_messages, negatives_from
+    from .index import write_calibration
+
+    cfg = _config(args)
+    files = args.questions or ([str(EVAL_DIR / "questions.jsonl")] + sorted(str(p) for p in (EVAL_DIR / "triage").glob("dev*.jsonl"))
+                               if Path(cfg.corpus_dir).resolve() == (EVAL_DIR.parent / "corpus").resolve() else [])
+    if not files:
+        raise UserError("give this corpus's labelled questions with --questions FILE (see README \"Adding documents\")")
+    try:
+        messages = [m for f in files for m in load_messages(Path(f))]
+        for n in args.negatives or []:
+            messages += negatives_from(Path(n))
+        answerer = answerer_for(_retriever(cfg))
+        tick, bar = _ticker(sum(m.expect in ("answered", "no_answer") for m in messages), "calibrating")
+        result = calibrate_abstention(answerer, messages, fit=args.fit, tick=tick)
+        bar.close()
+    except BeirError as e:
+        raise UserError(str(e)) from None
+    result["question_files"] = [Path(f).name for f in files] + [Path(n).name for n in args.negatives or []]
+    if args.fit:
+        out = Path(__file__).resolve().parent / "abstention.json"
+        model = dict(result["model"])
+        model["meta"] = {**model.get("meta", {}), "fitted_on": result["question_files"], "dev": result["dev"]}
+        out.write_text(json.dumps(model, indent=1), encoding="utf-8")
+        print(f"model weights written to {out}", file=sys.stderr)
+    from .abstain import AbstentionModel
+
+    stored = write_calibration(cfg.index_dir, "abstention", {
+        "model": AbstentionModel.from_json(result["model"]).identity, "threshold": result["threshold"], "dev": result["dev"], "test": result["test"],
+        "questions_hash": result["questions_hash"], "question_files": result["question_files"]})
+    if args.json:
+        _print_json(result)
+    else:
+        d, t = result["dev"], result["test"]
+        print(f"abstention threshold {result['threshold']} (P(answerable)), chosen on dev: precision {d['precision']}, "
+              f"recall {d['recall']}, answerable answered {d['answered']} ({d['answerable']} answerable, {d['unanswerable']} not)")
+        if t:
+            print(f"test: precision {t['precision']}, recall {t['recall']}, answerable answered {t['answered']} "
+                  f"({t['answerable']} answerable, {t['unanswerable']} not)")
+        print(f"stored with the index in {cfg.index_dir} ({stored.name}); `edubot ask` now uses it")
     return 0
 
 
@@ -296,6 +471,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the installation; every failure says what to do."""
     import importlib.metadata as md
 
+    from .abstain import for_corpus, load_model
     from .index import load_index, read_manifest, stale_reasons
 
     cfg = _config(args)
@@ -324,35 +500,48 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     except ModelError as e:
         report(False, f"model {cfg.model}: {e}", "run `bash scripts/setup.sh`, or set EDUBOT_MODEL to a model folder")
     try:
+        from .chunk import chunk_corpus_report
+
         corpus = load_corpus(cfg.corpus_dir)
-        report(not corpus.problems, f"corpus {cfg.corpus_dir}: {len(corpus.documents)} documents"
-               + (f", {len(corpus.problems)} skipped" if corpus.problems else ""),
-               "fix the files named below, then run `edubot build`")
-        for problem in corpus.problems:
-            print(f"       skipped {problem}")
+        skipped = [p for p in corpus.problems if p.skipped]
+        report(not skipped, f"corpus {cfg.corpus_dir}: {len(corpus.documents)} documents"
+               + (f", {len(skipped)} skipped" if skipped else ""),
+               f"fix the files named below, then run {_same_flags(args, 'build')}")
+        result = chunk_corpus_report(corpus, cfg.passage_max_chars, cfg.passage_overlap_sentences)
+        warnings = _corpus_problem_lines(corpus, result)
+        for line in warnings:
+            print(f"       {line}")
+        if any(not line.startswith("skipped") for line in warnings):
+            print("[warn] corpus: the documents above load with warnings (see `edubot passages --doc ID`)")
     except CorpusError as e:
         corpus = None
         report(False, f"corpus: {e}", "set --corpus or EDUBOT_CORPUS_DIR to the corpus folder")
     try:
         manifest = read_manifest(cfg.index_dir)
         load_index(cfg.index_dir)
-        reasons = stale_reasons(manifest, cfg, corpus, embedder.info.version if embedder else None) if corpus else []
+        reasons = stale_reasons(manifest, cfg, corpus, embedder.info if embedder else None) if corpus else []
         report(not reasons, f"index {cfg.index_dir}: {manifest['passages']} passages, built {manifest['built_at']}"
-               + (f" — stale: {'; '.join(reasons)}" if reasons else ""), "run `edubot build`")
+               + (f" — stale: {'; '.join(reasons)}" if reasons else ""), f"run {_same_flags(args, 'build')}")
+        _, notes = for_corpus(load_model(), manifest, cfg.abstention_threshold)
+        for note in notes:
+            print(f"[warn] {note.replace('`edubot calibrate`', _same_flags(args, 'calibrate'))}")
     except IndexError_ as e:
-        report(False, f"index: {e}", "run `edubot build`")
+        report(False, f"index: {str(e).split('; run `edubot build`')[0]}", f"run {_same_flags(args, 'build')}")
     print("all checks passed" if not failures else f"{failures} check(s) failed")
     return 0 if not failures else 1
 
 
-def _print_summary(corpus, n_passages: int) -> None:
-    by_type: dict[str, int] = {}
-    for d in corpus.documents:
-        by_type[d.meta.source_type] = by_type.get(d.meta.source_type, 0) + 1
-    kinds = ", ".join(f"{n} {t}" for t, n in sorted(by_type.items()))
-    print(f"{len(corpus.documents)} documents ({kinds}), {n_passages} passages", file=sys.stderr)
-    for problem in corpus.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+def _print_summary(corpus, n_passages: int, doc_id: str | None = None, result=None) -> None:
+    if doc_id:
+        print(f"{doc_id}: {n_passages} passages", file=sys.stderr)
+    else:
+        by_type: dict[str, int] = {}
+        for d in corpus.documents:
+            by_type[d.meta.source_type] = by_type.get(d.meta.source_type, 0) + 1
+        kinds = ", ".join(f"{n} {t}" for t, n in sorted(by_type.items()))
+        print(f"{len(corpus.documents)} documents ({kinds}), {n_passages} passages", file=sys.stderr)
+    for line in _corpus_problem_lines(corpus, result, doc_id):
+        print(line, file=sys.stderr)
 
 
 # ---------------------------------------------------------------- parser
@@ -400,25 +589,50 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--questions", default=str(Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"))
     p.add_argument("--report", help="write a Markdown report (with a chart) and a JSON file beside it")
+    p.add_argument("--triage", action="append", default=None,
+                   help="a labelled bank of patient messages to evaluate triage on (repeatable; default: eval/triage/test.jsonl)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("triage-train", help="train the triage classifier on dev banks of labelled messages (maintainers)")
+    common(p)
+    p.add_argument("--bank", action="append", required=True, help="a dev bank, e.g. eval/triage/dev.jsonl (repeatable)")
+    p.add_argument("--questions", action="append", default=[], help="question files whose dev split adds examples")
+    p.add_argument("--negatives", action="append", help="out-of-scope questions (BEIR queries.jsonl or one per line)")
+    p.add_argument("--max-false-alarms", type=float, default=0.02,
+                   help="most answerable or unanswerable dev questions the classifier may flag (default 0.02)")
+    p.add_argument("--out", help="where to write the classifier (default: beside the safety module)")
+    p.set_defaults(func=cmd_triage_train)
+
+    p = sub.add_parser("calibrate", help="calibrate 'not in my sources' on this corpus's labelled questions; stored with the index")
+    common(p)
+    p.add_argument("--questions", action="append", help="labelled questions (JSON lines: question, expect, split)")
+    p.add_argument("--negatives", action="append", help="out-of-scope questions (BEIR queries.jsonl or one per line)")
+    p.add_argument("--fit", action="store_true", help="also refit the model's weights (maintainers; writes abstention.json)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("doctor", help="check the installation: model offline, corpus valid, index present and fresh")
     common(p)
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("eval-beir", help="nDCG@10, Recall@100, MRR@10 and latency on a BEIR-format folder")
-    p.add_argument("folder", type=Path)
-    p.add_argument("--split", default="test", help="qrels split: dev, test or train (default test)")
+    p = sub.add_parser("eval-beir", help="nDCG@10, Recall@100, MRR@10 and latency on BEIR-format folders, in one table")
+    p.add_argument("folder", type=Path, nargs="+")
+    p.add_argument("--split", action="append",
+                   help="qrels split: dev, test or train (default test); once for all folders, or once per folder in order")
+    p.add_argument("--ranking", help="ranking settings JSON for a single folder (default eval/ranking/<name>.json, "
+                                     "else the configuration)")
     p.add_argument("--model", help="embedding model (EDUBOT_MODEL)")
     p.add_argument("--cache", help="where embedded benchmark corpora are kept (default .edubot/cache)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_beir)
 
-    p = sub.add_parser("bench", help="scale benchmark: build time, size, memory, latency, approximate recall")
+    p = sub.add_parser("bench", help="cold start of `ask`, load, and scale: build time, size, memory, latency, approximate recall")
     common(p)
     p.add_argument("--sizes", default="10000 100000 1000000", help="passage counts; '' skips the scale part")
     p.add_argument("--no-load", action="store_true", help="skip the load part (threads answering on the bundled corpus)")
+    p.add_argument("--cold-runs", type=int, default=5,
+                   help="runs of a cold `edubot ask` and a bare `import sentence_transformers` (medians); 0 skips")
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--per-thread", type=int, default=200)
     p.add_argument("--queries", type=int, default=200)

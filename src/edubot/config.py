@@ -28,6 +28,19 @@ def _default_reports() -> Path:
     return PROJECT_ROOT / ".edubot" / "reports"
 
 
+def corpus_home(corpus_dir: Path) -> Path:
+    """Where another corpus's index and reports live: a folder derived from the corpus's path, so that
+    working on a clinic's corpus never rebuilds or overwrites the bundled corpus's index or reports."""
+    import hashlib
+    import re
+
+    resolved = Path(corpus_dir).expanduser().resolve()
+    if resolved == (PROJECT_ROOT / "corpus").resolve():
+        return PROJECT_ROOT / ".edubot"
+    slug = re.sub(r"[^a-z0-9]+", "-", resolved.name.lower()).strip("-") or "corpus"
+    return PROJECT_ROOT / ".edubot" / "corpora" / f"{slug}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:8]}"
+
+
 @dataclass(frozen=True)
 class Config:
     corpus_dir: Path = field(default_factory=_default_corpus)
@@ -43,25 +56,28 @@ class Config:
     passage_max_chars: int = 600
     passage_overlap_sentences: int = 1
 
-    # Retrieval (tuned on NFCorpus dev, see README "Retrieval quality").
+    # Retrieval (retrieve.RankingSettings; chosen on the question set's dev half, see README "Retrieval").
     top_k: int = 5
     candidates: int = 100
-    fusion: str = "linear"       # "linear" (min-max normalised scores) or "rrf"
-    rrf_k: int = 60
-    dense_weight: float = 0.6
-    bm25_weight: float = 0.4
+    fusion: str = "minmax"       # fusion.Fusion: "minmax", "zscore" or "rrf"
+    rrf_k: float = 60.0
+    # One weight per score: the passage's cosine and BM25, its document's title cosine and fields' BM25.
+    dense_weight: float = 1.0
+    bm25_weight: float = 0.3
+    title_dense_weight: float = 0.0
+    title_bm25_weight: float = 0.1
     bm25_k1: float = 1.5
     bm25_b: float = 0.6
     stem: bool = True
-    # Dense pseudo-relevance feedback (Rocchio): the query vector moves towards
-    # the vectors of the top prf_docs results of a first hybrid pass.
-    prf_docs: int = 3
-    prf_weight: float = 0.5
-    # Added to results holding the kind of answer a "how many/how long/what age" question expects.
+    # Dense pseudo-relevance feedback (Rocchio), re-scored over the candidates from their stored vectors.
+    prf_docs: int = 0
+    prf_weight: float = 0.0
+    # Added (as a share of the best fused score) to passages holding the kind of answer a "how many /
+    # how long / what age" question expects, and to passages defining what a "what is X" question names.
     answer_type_bonus: float = 0.5
+    definition_bonus: float = 0.5
     # Above this many passages the dense index is approximate (IVF + 8-bit scalar quantisation).
     approximate_above: int = 200_000
-    ivf_nprobe: int = 64
 
     # Answers.
     max_query_chars: int = 1000
@@ -72,12 +88,21 @@ class Config:
 
     # Off by default: a path here makes the app log redacted questions for staff.
     analytics_log: str | None = None
-    # EduBot answers when the question's best cosine similarity to any passage
-    # reaches answer_threshold, or its best BM25 score reaches lexical_threshold
-    # (names, rare terms); otherwise it abstains. Both are set from the
-    # evaluation set by `edubot eval` (see README "Evaluation").
-    answer_threshold: float = 0.257
-    lexical_threshold: float = 3.506
+    # Abstention: the threshold on P(answerable) (see abstain.py); None uses the one `edubot calibrate`
+    # stored in the index manifest for this corpus, else the bundled model's.
+    abstention_threshold: float | None = None
+    # A clinic's own triage phrasings, merged into the bundled lexicon (see README "Triage").
+    triage_lexicon: str | None = None
+
+    def follow_corpus(self, index_named: bool, reports_named: bool) -> "Config":
+        """Index and reports beside the corpus in use (``corpus_home``) unless they were named."""
+        home = corpus_home(self.corpus_dir)
+        changes: dict[str, object] = {}
+        if not index_named:
+            changes["index_dir"] = home / "index"
+        if not reports_named:
+            changes["reports_dir"] = home / "reports"
+        return dataclasses.replace(self, **changes) if changes else self
 
     def replace(self, **changes) -> "Config":
         """Override only the settings that were actually given (None means 'not given')."""
@@ -96,7 +121,12 @@ class Config:
             if raw is None:
                 continue
             current = getattr(base, name)
-            if isinstance(current, bool):
+            kind = _FIELD_TYPES.get(name, "")
+            if current is None and "float" in kind:
+                changes[name] = float(raw)
+            elif current is None:
+                changes[name] = raw
+            elif isinstance(current, bool):
                 changes[name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif isinstance(current, int):
                 changes[name] = int(raw)
@@ -104,4 +134,10 @@ class Config:
                 changes[name] = float(raw)
             else:
                 changes[name] = raw
-        return base.replace(**changes)
+        cfg = base.replace(**changes)
+        if "EDUBOT_CORPUS_DIR" in env:  # another corpus: its own index and reports unless those are named too
+            cfg = cfg.follow_corpus(index_named="EDUBOT_INDEX_DIR" in env, reports_named="EDUBOT_REPORTS_DIR" in env)
+        return cfg
+
+
+_FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(Config)}

@@ -1,34 +1,35 @@
-"""Retrieval quality: BEIR benchmarks (``edubot eval-beir``) with IR metrics from pytrec_eval.
+"""Retrieval quality: BEIR benchmarks (``edubot eval-beir``) and EduBot's own question set.
 
-A BEIR folder has corpus.jsonl, queries.jsonl and qrels/<split>.tsv. Long
-documents are split into sentence windows for the dense model (which reads
-256 word pieces at most) and a document scores its best window; BM25 reads
-the whole document. The fusion is the product's own ``retrieve.fuse``.
+A BEIR folder has corpus.jsonl, queries.jsonl and qrels/<split>.tsv. Each
+benchmark document is read as the product reads a corpus document: its body is
+cut into sentence windows (the product's passages), its title is a field of the
+document indexed once, and the product's ``retrieve.Searcher`` ranks the windows.
+A document then scores its best window (``BeirEngine``): the figures measure the
+code patients use, not a copy of it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
 from .abbreviations import corpus_abbreviations, expand
 from .chunk import _pack, split_sentences
-from .config import Config
-from .index import SearchCore, bm25_tokens, build_bm25, build_vectors
-from .retrieve import fuse, prefer_expected_answers
+from .config import PROJECT_ROOT, Config
+from .fusion import Fusion
+from .index import SearchCore, bm25_tokens, index_text
+from .retrieve import Query, RankingSettings, Scored, Searcher
 
-SYSTEMS = ("bm25", "dense", "rrf", "hybrid")
-# "rrf" is the textbook baseline (plain reciprocal rank fusion, k=60, no feedback);
-# "hybrid" is EduBot's default pipeline with the configured fusion and feedback.
-DEFAULT_SYSTEM = "hybrid"
 BEIR_WINDOW_CHARS = 900
+# Each benchmark's tuned ranking settings (scripts/tune_beir.py writes them; eval-beir reads them).
+RANKING_DIR = PROJECT_ROOT / "eval" / "ranking"
 
 
 class BeirError(Exception):
@@ -39,8 +40,8 @@ class BeirError(Exception):
 class Beir:
     name: str
     doc_ids: list[str]
-    doc_texts: list[str]  # title + text
-    doc_titles: list[str]
+    titles: list[str]
+    bodies: list[str]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
 
@@ -80,31 +81,38 @@ def load_beir(folder: Path, split: str) -> Beir:
     return Beir(
         name=folder.name,
         doc_ids=[str(d["_id"]) for d in corpus],
-        doc_texts=[f"{d.get('title', '')}. {d.get('text', '')}".strip(". ") for d in corpus],
-        doc_titles=[d.get("title", "") for d in corpus],
+        titles=[str(d.get("title") or "").strip() for d in corpus],
+        bodies=[str(d.get("text") or "").strip() for d in corpus],
         queries={q: queries[q] for q in qrels},
         qrels=qrels,
     )
 
 
-def windows(beir: Beir, max_chars: int = BEIR_WINDOW_CHARS) -> tuple[list[str], np.ndarray]:
-    """Sentence windows of every document (title first), and the document row of each."""
+def abbreviations_of(beir: Beir) -> tuple[list[Mapping[str, str]], dict[str, str]]:
+    """Each document's abbreviations (its own, then the corpus's agreed ones), as the product finds them,
+    and the agreed definitions alone, which the dense model reads questions with."""
+    defs, agreed = corpus_abbreviations({row: [body] for row, body in enumerate(beir.bodies)})
+    return [defs[row] for row in range(len(beir.bodies))], agreed
+
+
+def windows(beir: Beir, definitions: Sequence[Mapping[str, str]] | None = None,
+            max_chars: int = BEIR_WINDOW_CHARS) -> tuple[list[str], np.ndarray]:
+    """What the indexes see of each document's sentence windows (the product's ``index_text``: no title,
+    abbreviations spelled out), and the document row of each window."""
     texts: list[str] = []
     owner: list[int] = []
-    for row, (title, full) in enumerate(zip(beir.doc_titles, beir.doc_texts)):
-        body = full[len(title) + 2 :] if title and full.startswith(title) else full
+    for row, body in enumerate(beir.bodies):
         spans = split_sentences(body) or [(0, len(body))]
         for i, j in _pack(spans, max_chars, 1):
-            chunk = body[spans[i][0] : spans[j - 1][1]]
-            texts.append(f"{title}. {chunk}" if title else chunk)
+            texts.append(index_text(body[spans[i][0] : spans[j - 1][1]], "", definitions[row] if definitions else None))
             owner.append(row)
     return texts, np.asarray(owner, dtype=np.int64)
 
 
 def cached_embeddings(texts: list[str], embedder, cache_dir: Path, tag: str, progress: bool = False) -> np.ndarray:
-    """Embeddings of ``texts``, computed once and kept on disk (keyed by text and model)."""
+    """Embeddings of ``texts``, computed once and kept on disk (keyed by text, model and encoder)."""
     h = hashlib.sha256()
-    h.update(f"{embedder.info.name}\x00{embedder.info.version}\x00".encode())
+    h.update(f"{embedder.info.cache_key}\x00".encode())
     for t in texts:
         h.update(t.encode("utf-8"))
         h.update(b"\x00")
@@ -118,84 +126,80 @@ def cached_embeddings(texts: list[str], embedder, cache_dir: Path, tag: str, pro
             pass
     arr = embedder.encode(texts, batch_size=64, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
+    tmp = path.with_suffix(f".tmp{id(arr)}.npy")
     np.save(tmp, arr)
     tmp.replace(path)
     return arr
 
 
+# ---------------------------------------------------------------- the benchmark engine
+
+SYSTEMS = ("bm25", "dense", "rrf", "minmax", "hybrid")
+DEFAULT_SYSTEM = "hybrid"
+
+
+def baseline_settings(system: str, tuned: RankingSettings) -> RankingSettings:
+    """The settings of each system in the table: the single systems (each reading the passage and the
+    title field), the simple fusions with equal weights, and the corpus's own tuned ranking ("hybrid")."""
+    plain = tuned.replace(prf_docs=0, prf_weight=0.0, answer_type_bonus=0.0, definition_bonus=0.0)
+    if system == "bm25":
+        return plain.replace(fusion=Fusion.MINMAX, dense_weight=0.0, bm25_weight=1.0, title_dense_weight=0.0, title_bm25_weight=1.0)
+    if system == "dense":
+        return plain.replace(fusion=Fusion.MINMAX, dense_weight=1.0, bm25_weight=0.0, title_dense_weight=1.0, title_bm25_weight=0.0)
+    if system == "rrf":
+        return plain.replace(fusion=Fusion.RRF, rrf_k=60.0, dense_weight=1.0, bm25_weight=1.0, title_dense_weight=1.0, title_bm25_weight=1.0)
+    if system == "minmax":
+        return plain.replace(fusion=Fusion.MINMAX, dense_weight=1.0, bm25_weight=1.0, title_dense_weight=1.0, title_bm25_weight=1.0)
+    if system == "hybrid":
+        return tuned
+    raise ValueError(f"unknown system {system!r}; one of {', '.join(SYSTEMS)}")
+
+
 @dataclass
 class BeirEngine:
-    """Document-level search over a BEIR corpus with the product's scoring pieces."""
+    """A BEIR corpus ranked by the product's ``Searcher`` (windows as passages, titles as document fields);
+    a document scores its best window."""
 
     beir: Beir
-    windows: SearchCore  # dense over windows
-    owner: np.ndarray  # window -> document row
-    docs: SearchCore  # BM25 over whole documents
-    cfg: Config
+    searcher: Searcher
+    agreed: dict[str, str]  # the corpus's abbreviations, which the dense model reads questions with
+    embedder: Any
 
-    def dense_docs(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
-        """Documents by their best window (max-pooling); also which window was best."""
-        ids, scores = self.windows.dense(qvec, k * 4)
+    def query(self, text: str) -> Query:
+        """The question as the product reads it: abbreviations spelled out for the dense model, as typed for BM25."""
+        return self.searcher.query(text, self.embedder.encode_query(expand(text, self.agreed)))
+
+    def queries(self, texts: Sequence[str]) -> list[Query]:
+        """``query`` for many questions, the model run in batches (for tuning, where latency is not measured)."""
+        vectors = self.embedder.encode([expand(t, self.agreed) for t in texts])
+        return [self.searcher.query(t, v) for t, v in zip(texts, vectors)]
+
+    def documents(self, scored: Scored, k: int = 100) -> list[tuple[int, float]]:
+        """Document rows by their best window's score, best first (at most ``k``)."""
         best: dict[int, float] = {}
-        window: dict[int, int] = {}
-        for w, s in zip(ids, scores):
-            d = int(self.owner[w])
-            if d not in best:  # results come best-first: the first window is the max
-                best[d] = float(s)
-                window[d] = int(w)
-        rows = list(best)[:k]
-        return np.asarray(rows, dtype=np.int64), np.asarray([best[r] for r in rows], dtype=np.float32), window
+        for row, score in zip(scored.rows.tolist(), scored.scores.tolist()):
+            doc = int(self.searcher.core.owner[row])
+            if doc not in best:  # rows come best first: the first window of a document is its best
+                best[doc] = score
+                if len(best) == k:
+                    break
+        return list(best.items())
 
-    def run(self, system: str, qvec: np.ndarray | None, tokens: list[str], k: int, query: str = "") -> list[tuple[int, float]]:
-        empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
-        cfg = self.cfg
-        n = max(k, cfg.candidates)
-        dense, window = empty, {}
-        if system in ("dense", "hybrid"):
-            *dense, window = self.dense_docs(qvec, n)
-            dense = tuple(dense)
-        sparse = self.docs.sparse(tokens, n) if system in ("bm25", "hybrid") else empty
-        scored = fuse(dense, sparse, cfg)
-        if system == "hybrid" and cfg.prf_docs > 0 and cfg.prf_weight > 0:
-            # The same Rocchio feedback as retrieve.rank, through each document's best window.
-            rows = [s.row for s in scored[: cfg.prf_docs] if s.row in window]
-            if rows:
-                moved = qvec + cfg.prf_weight * np.vstack([self.windows.vector(window[r]) for r in rows]).mean(axis=0)
-                moved /= np.linalg.norm(moved) or 1.0
-                dense = tuple(self.dense_docs(moved, n)[:2])
-                scored = fuse(dense, sparse, cfg)
-        if system == "hybrid":
-            scored = prefer_expected_answers(scored, query, lambda row: self.beir.doc_texts[row], cfg.answer_type_bonus)
-        return [(s.row, s.score) for s in scored[:k]]
+    def run(self, q: Query, settings: RankingSettings | None = None, k: int = 100) -> list[tuple[int, float]]:
+        return self.documents(self.searcher.rank(q, settings=settings), k)
 
 
-def with_abbreviations(beir: Beir) -> tuple[Beir, dict[str, str]]:
-    """Documents with their abbreviations spelled out, as the product indexes them (titles unchanged),
-    and the corpus's agreed definitions, which the dense model reads queries with."""
-    bodies = [full[len(title) + 2 :] if title and full.startswith(title) else full
-              for title, full in zip(beir.doc_titles, beir.doc_texts)]
-    defs, agreed = corpus_abbreviations({row: [body] for row, body in enumerate(bodies)})
-    texts = [f"{title}. {expand(body, defs[row])}" if title else expand(body, defs[row])
-             for row, (title, body) in enumerate(zip(beir.doc_titles, bodies))]
-    return dataclasses.replace(beir, doc_texts=texts), agreed
-
-
-def build_engine(beir: Beir, cfg: Config, embedder, cache_dir: Path, progress: bool = False) -> tuple[BeirEngine, float]:
+def build_engine(beir: Beir, settings: RankingSettings, cfg: Config, embedder, cache_dir: Path,
+                 progress: bool = False) -> tuple[BeirEngine, float]:
     started = time.perf_counter()
-    texts, owner = windows(beir)
+    definitions, agreed = abbreviations_of(beir)
+    texts, owner = windows(beir, definitions)
     vectors = cached_embeddings(texts, embedder, cache_dir, f"{beir.name}-windows", progress)
-    dense = SearchCore(vectors=build_vectors(vectors, approximate=False), bm25=None, size=len(texts))
-    sparse = SearchCore(vectors=None, bm25=build_bm25([bm25_tokens(t, cfg.stem) for t in beir.doc_texts], cfg.bm25_k1, cfg.bm25_b),
-                        size=len(beir.doc_texts), stem=cfg.stem)
-    return BeirEngine(beir, dense, owner, sparse, cfg), time.perf_counter() - started
-
-
-def _system_config(system: str, cfg: Config) -> Config:
-    if system == "rrf":
-        return cfg.replace(fusion="rrf", rrf_k=60, dense_weight=1.0, bm25_weight=1.0, prf_docs=0, prf_weight=0.0,
-                           answer_type_bonus=0.0)
-    return cfg
+    titles = cached_embeddings(beir.titles, embedder, cache_dir, f"{beir.name}-titles", progress)
+    core = SearchCore.build(vectors, [bm25_tokens(t, cfg.stem) for t in texts], owner, titles,
+                            [bm25_tokens(t, cfg.stem) for t in beir.titles], cfg.bm25_k1, cfg.bm25_b, cfg.stem)
+    searcher = Searcher(core, settings, texts.__getitem__, beir.titles.__getitem__)
+    return BeirEngine(beir, searcher, agreed, embedder), time.perf_counter() - started
 
 
 def metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -214,26 +218,46 @@ def metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) 
     }
 
 
+def ranking_settings_for(name: str, cfg: Config, folder: Path | None = None) -> tuple[RankingSettings, str]:
+    """A benchmark's tuned ranking (``eval/ranking/<name>.json``, written by ``scripts/tune_beir.py``),
+    else the product's configuration; and where it came from."""
+    path = Path(folder) if folder else RANKING_DIR / f"{name}.json"
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return RankingSettings.from_json(data["settings"]), str(path)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise BeirError(f"{path}: not a ranking settings file ({e})") from None
+    if folder:
+        raise BeirError(f"{path}: missing")
+    return RankingSettings.from_config(cfg), "configuration"
+
+
 def evaluate_beir(folder: Path, split: str, cfg: Config, embedder, cache_dir: Path,
                   systems: tuple[str, ...] = SYSTEMS, progress: bool = False,
-                  on_system: Callable[[str], None] | None = None) -> dict:
-    beir, abbreviations = with_abbreviations(load_beir(folder, split))
-    engine, build_s = build_engine(beir, cfg, embedder, cache_dir, progress)
+                  on_system: Callable[[str], None] | None = None, ranking: Path | None = None) -> dict:
+    beir = load_beir(folder, split)
+    tuned, source = ranking_settings_for(beir.name, cfg, ranking)
+    engine, build_s = build_engine(beir, tuned, cfg, embedder, cache_dir, progress)
     qids = list(beir.queries)
+    # Latency includes reading and embedding the question, as a user would wait for it.
+    queries: dict[str, Query] = {}
+    read_s: dict[str, float] = {}
+    for q in qids:
+        t0 = time.perf_counter()
+        queries[q] = engine.query(beir.queries[q])
+        read_s[q] = time.perf_counter() - t0
     results: dict[str, dict] = {}
-    # Latency includes embedding and tokenising the query, as a user would wait for them.
     for system in systems:
         if on_system:
             on_system(system)
-        engine.cfg = _system_config(system, cfg)
+        settings = baseline_settings(system, tuned)
         run: dict[str, dict[str, float]] = {}
         times: list[float] = []
         for q in qids:
             t0 = time.perf_counter()
-            qvec = embedder.encode_query(expand(beir.queries[q], abbreviations)) if system != "bm25" else None
-            tokens = bm25_tokens(beir.queries[q], cfg.stem) if system != "dense" else []
-            ranked = engine.run("hybrid" if system == "rrf" else system, qvec, tokens, 100, beir.queries[q])
-            times.append(time.perf_counter() - t0)
+            ranked = engine.run(queries[q], settings)
+            times.append(time.perf_counter() - t0 + read_s[q])
             run[q] = {beir.doc_ids[row]: float(score) for row, score in ranked}
         m = metrics(beir.qrels, run)
         ms = np.asarray(times) * 1000
@@ -241,17 +265,29 @@ def evaluate_beir(folder: Path, split: str, cfg: Config, embedder, cache_dir: Pa
                            "p50_ms": round(float(np.percentile(ms, 50)), 2),
                            "p95_ms": round(float(np.percentile(ms, 95)), 2)}
     return {"dataset": beir.name, "split": split, "default": DEFAULT_SYSTEM, "build_s": round(build_s, 2),
-            "queries": len(qids), "documents": len(beir.doc_ids), "systems": results}
+            "queries": len(qids), "documents": len(beir.doc_ids), "ranking": tuned.to_json(), "ranking_source": source,
+            "systems": results}
 
 
-def format_beir_table(report: dict) -> str:
-    lines = [f"{report['dataset']} · {report['split']} · {report['queries']} queries · {report['documents']} documents · "
-             f"build {report['build_s']} s · default: {report['default']}",
-             f"{'system':<10} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8} {'p50 ms':>8} {'p95 ms':>8}"]
-    for name, m in report["systems"].items():
-        mark = " *" if name == report["default"] else ""
-        lines.append(f"{name:<10} {m['ndcg@10']:>8.4f} {m['recall@100']:>8.4f} {m['mrr@10']:>8.4f} {m['p50_ms']:>8.1f} {m['p95_ms']:>8.1f}{mark}")
+def format_beir_table(reports: Sequence[dict]) -> str:
+    """One table for any number of benchmark runs: a row per dataset, split and system."""
+    header = (f"{'dataset':<10} {'split':<6} {'queries':>7} {'system':<8} {'nDCG@10':>8} {'R@100':>8} {'MRR@10':>8} "
+              f"{'p50 ms':>7} {'p95 ms':>7}")
+    lines = [header]
+    for report in reports:
+        for name, m in report["systems"].items():
+            mark = " *" if name == report["default"] else ""
+            lines.append(f"{report['dataset']:<10} {report['split']:<6} {report['queries']:>7} {name:<8} {m['ndcg@10']:>8.4f} "
+                         f"{m['recall@100']:>8.4f} {m['mrr@10']:>8.4f} {m['p50_ms']:>7.1f} {m['p95_ms']:>7.1f}{mark}")
+    described = "; ".join(f"{r['dataset']}: {_describe(r['ranking'])}" for r in reports)
+    lines.append(f"* the corpus's own ranking ({described})")
     return "\n".join(lines)
+
+
+def _describe(settings: dict) -> str:
+    weights = "/".join(f"{settings[k]:g}" for k in ("dense_weight", "bm25_weight", "title_dense_weight", "title_bm25_weight"))
+    prf = f", feedback {settings['prf_docs']}×{settings['prf_weight']:g}" if settings["prf_docs"] and settings["prf_weight"] else ""
+    return f"{settings['fusion']} {weights}{prf}"
 
 
 # ---------------------------------------------------------------- EduBot's own question set
@@ -262,6 +298,7 @@ class Question:
     question: str
     expect: str
     quotes: tuple[str, ...]
+    split: str = "dev"
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -270,7 +307,9 @@ def load_questions(path: Path) -> list[Question]:
     for r in rows:
         if r.get("expect") not in ("answered", "no_answer", "urgent", "personal_advice", "invalid"):
             raise BeirError(f"{path}: question {r.get('id')} has an unknown expected status {r.get('expect')!r}")
-        out.append(Question(r["id"], r["question"], r["expect"], tuple(r.get("quotes", ()))))
+        if r.get("split", "dev") not in ("dev", "test"):
+            raise BeirError(f"{path}: question {r.get('id')} has split {r.get('split')!r}; use dev or test")
+        out.append(Question(r["id"], r["question"], r["expect"], tuple(r.get("quotes", ())), r.get("split", "dev")))
     return out
 
 
@@ -299,41 +338,68 @@ def _first_relevant(texts: list[str], quotes: tuple[str, ...]) -> tuple[int | No
     return first, dcg, idcg
 
 
-def evaluate_questions(answerer, questions: list[Question], ranking_depth: int = 10) -> dict:
-    """Hit@k, MRR, nDCG@5 on answerable questions; abstention, urgent and advice detection; limitations.
+Tick = Callable[[], None]
+
+
+def _ticking(items, tick: Tick | None):
+    for item in items:
+        yield item
+        if tick:
+            tick()
+
+
+def evaluate_questions(answerer, questions: list[Question], ranking_depth: int = 10, tick: Tick | None = None) -> dict:
+    """Every figure twice: on the dev split (where settings were chosen) and on the test split (reported)."""
+    rows = [_question_row(answerer, q, ranking_depth) for q in _ticking(questions, tick)]
+    report: dict = {"splits": {}, "abstention_threshold": answerer.abstention.threshold}
+    for split in ("dev", "test"):
+        part = [r for r in rows if r["split"] == split]
+        if part:
+            report["splits"][split] = _question_metrics(part)
+    report["failures"] = [r for r in rows if r["failed"]]
+    report["rows"] = rows
+    report["summary_text"] = format_question_report(report)
+    return report
+
+
+def _question_row(answerer, q: Question, ranking_depth: int) -> dict:
+    """One question's answer as a reader sees it, and the retrieval ranking under it.
 
     Ranks are counted in the answer as a reader sees it: the quotes shown, in
-    the order shown (research first). The retrieval ranking underneath, before
-    the per-document limit and the grouping, is reported beside it to tell a
-    ranking miss from a selection miss.
+    the order shown. The retrieval ranking underneath, before the per-document
+    limit and the grouping, is reported beside it to tell a ranking miss from a
+    selection miss.
     """
-    rows = []
-    for q in questions:
-        ans = answerer.answer(q.question)
-        shown: list[str] = [p.passage.text for p in ans.passages] if q.expect == "answered" else []
-        ranked: list[str] = []
-        if q.expect == "answered":
-            hits = answerer.retriever.search(q.question, k=ranking_depth * 3)
-            ranked = [h.passage.text for h in hits if h.passage.kind != "references"][:ranking_depth]
-        first, dcg5, idcg5 = _first_relevant(shown, q.quotes)
-        retrieval_first, _, _ = _first_relevant(ranked, q.quotes)
-        # Limitations: every key limitation of every quoted document must be shown.
-        required = set()
-        for p in ans.passages:
-            meta = answerer.retriever.index.documents[p.passage.doc_id]
-            required |= {(meta.id, l.quote) for l in meta.limitations if l.key}
-        shown_limits = {(l.doc_id, l.quote) for l in ans.limitations}
-        rows.append({
-            "id": q.id, "question": q.question, "expect": q.expect, "status": ans.status,
-            "first_relevant_rank": first, "retrieval_rank": retrieval_first,
-            "dcg5": dcg5, "idcg5": idcg5,
-            "best_dense": None if ans.best_score is None else round(float(ans.best_score), 4),
-            "best_bm25": None if ans.best_bm25 is None else round(float(ans.best_bm25), 4),
-            "passages": [p.passage.id for p in ans.passages],
-            # A question naming a paper's author is answered whatever its scores (see Answerer._evidence).
-            "lookup": bool(answerer.retriever.named_documents(q.question)),
-            "limitations_complete": required <= shown_limits if ans.passages else None,
-        })
+    ans = answerer.answer(q.question)
+    shown: list[str] = [p.passage.text for p in ans.passages] if q.expect == "answered" else []
+    ranked: list[str] = []
+    if q.expect == "answered":
+        hits = answerer.retriever.search(q.question, k=ranking_depth * 3)
+        ranked = [h.passage.text for h in hits if h.passage.kind != "references"][:ranking_depth]
+    first, dcg5, idcg5 = _first_relevant(shown, q.quotes)
+    retrieval_first, _, _ = _first_relevant(ranked, q.quotes)
+    # Limitations: every key limitation of every quoted document must be shown.
+    required = set()
+    for p in ans.passages:
+        meta = answerer.retriever.index.documents[p.passage.doc_id]
+        required |= {(meta.id, lim.quote) for lim in meta.limitations if lim.key}
+    shown_limits = {(lim.doc_id, lim.quote) for lim in ans.limitations}
+    row = {
+        "id": q.id, "split": q.split, "question": q.question, "expect": q.expect, "status": ans.status,
+        "first_relevant_rank": first, "retrieval_rank": retrieval_first, "dcg5": dcg5, "idcg5": idcg5,
+        "signals": ans.signals.to_json() if ans.signals else None,
+        "p_answerable": round(answerer.abstention.probability(ans.signals), 4) if ans.signals else None,
+        "passages": [p.passage.id for p in ans.passages],
+        # A question naming a paper's author is answered whatever its signals.
+        "lookup": bool(answerer.retriever.named_documents(q.question)),
+        "limitations_complete": required <= shown_limits if ans.passages else None,
+    }
+    row["failed"] = (row["status"] != q.expect or (q.expect == "answered" and not (first and first <= 5))
+                     or row["limitations_complete"] is False)
+    return row
+
+
+def _question_metrics(rows: list[dict]) -> dict:
     answerable = [r for r in rows if r["expect"] == "answered"]
     n = len(answerable)
 
@@ -348,7 +414,7 @@ def evaluate_questions(answerer, questions: list[Question], ranking_depth: int =
     advice_pred = [r for r in rows if r["status"] == "personal_advice"]
     advice_true = [r for r in rows if r["expect"] == "personal_advice"]
     with_passages = [r for r in rows if r["limitations_complete"] is not None]
-    metrics_ = {
+    return {
         "questions": len(rows),
         "answerable": n,
         "hit@1": hit(1), "hit@3": hit(3), "hit@5": hit(5),
@@ -363,90 +429,254 @@ def evaluate_questions(answerer, questions: list[Question], ranking_depth: int =
         "limitations_complete": _ratio(sum(1 for r in with_passages if r["limitations_complete"]), len(with_passages)),
         "status_accuracy": _ratio(sum(1 for r in rows if r["status"] == r["expect"]), len(rows)),
     }
-    failures = [r for r in rows if r["status"] != r["expect"]
-                or (r["expect"] == "answered" and not (r["first_relevant_rank"] and r["first_relevant_rank"] <= 5))
-                or r["limitations_complete"] is False]
-    report = {"metrics": metrics_, "threshold": answerer.cfg.answer_threshold, "lexical_threshold": answerer.cfg.lexical_threshold,
-              "calibration": calibrate_threshold(rows), "failures": failures, "rows": rows}
-    report["summary_text"] = format_question_report(report)
-    return report
 
 
-def calibrate_threshold(rows: list[dict]) -> dict:
-    """The (cosine, BM25) thresholds that best separate answerable from unanswerable questions.
-
-    A question is answered when either score reaches its threshold. The cosine
-    is the main signal and is set first, on its own; BM25 then rescues the
-    questions below it that name rare terms, so its threshold is set on those
-    questions alone. Candidates are midpoints between observed scores; the best
-    minimum of abstention precision and recall wins, ties going to the stricter
-    threshold. Author lookups are left out: they are answered whatever their scores.
-    """
-    pool = [(r["best_dense"] or 0.0, r["best_bm25"] or 0.0, r["expect"] == "no_answer") for r in rows
-            if r["expect"] in ("answered", "no_answer") and r["best_dense"] is not None and not r.get("lookup")]
-    if not pool:
-        return {"answer_threshold": None, "lexical_threshold": None, "precision": None, "recall": None}
-
-    def midpoints(values: list[float]) -> list[float]:
-        v = sorted(set(round(x, 3) for x in values)) or [0.0]
-        return [round((a + b) / 2, 3) for a, b in zip(v, v[1:])] + [v[-1] + 1.0]
-
-    def quality(tc: float, tb: float) -> tuple[float, float, float, float]:
-        tp = fp = fn = 0
-        for c, b, unanswerable in pool:
-            abstain = c < tc and b < tb
-            tp += abstain and unanswerable
-            fp += abstain and not unanswerable
-            fn += (not abstain) and unanswerable
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        return min(p, r), p + r, p, r
-
-    never = float("inf")
-    tc = max(midpoints([c for c, _, _ in pool]), key=lambda t: (quality(t, never)[:2], t))
-    tb = max(midpoints([b for c, b, _ in pool if c < tc]), key=lambda t: (quality(tc, t)[:2], t))
-    _, _, p, r = quality(tc, tb)
-    return {"answer_threshold": tc, "lexical_threshold": tb, "precision": round(p, 4), "recall": round(r, 4)}
+QUESTION_TARGETS = {"hit@5": 0.95, "hit@1": 0.75, "urgent_recall": 1.0, "abstention_precision": 0.9,
+                    "abstention_recall": 0.9, "limitations_complete": 1.0}
+QUESTION_KEYS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "retrieval_hit@5", "retrieval_hit@10", "abstention_precision",
+                 "abstention_recall", "urgent_recall", "advice_precision", "advice_recall", "limitations_complete",
+                 "status_accuracy")
 
 
 def format_question_report(report: dict) -> str:
-    m = report["metrics"]
-    targets = {"hit@5": 0.95, "urgent_recall": 1.0, "abstention_precision": 0.9, "abstention_recall": 0.9,
-               "limitations_complete": 1.0}
-    lines = [f"{m['questions']} questions ({m['answerable']} answerable) · thresholds: cosine {report['threshold']}, "
-             f"BM25 {report['lexical_threshold']}"]
-    for key in ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "retrieval_hit@5", "retrieval_hit@10", "abstention_precision", "abstention_recall",
-                "urgent_recall", "advice_precision", "advice_recall", "limitations_complete", "status_accuracy"):
-        value = m[key]
-        goal = targets.get(key)
-        mark = "" if goal is None or value is None else ("  ok" if value >= goal else f"  below target {goal}")
-        lines.append(f"{key:<22} {'-' if value is None else f'{value:.3f}'}{mark}")
-    cal = report["calibration"]
-    lines.append(f"calibrated thresholds  cosine {cal['answer_threshold']}, BM25 {cal['lexical_threshold']} "
-                 f"(abstention precision {cal['precision']}, recall {cal['recall']})")
+    splits = report["splits"]
+    names = [s for s in ("dev", "test") if s in splits]
+    head = " · ".join(f"{s}: {splits[s]['questions']} questions ({splits[s]['answerable']} answerable)" for s in names)
+    lines = [f"{head} · abstention threshold {report['abstention_threshold']}",
+             f"{'metric':<22}" + "".join(f"{s:>9}" for s in names) + "   target (on test)"]
+    for key in QUESTION_KEYS:
+        cells = "".join(f"{'-' if splits[s][key] is None else format(splits[s][key], '.3f'):>9}" for s in names)
+        goal = QUESTION_TARGETS.get(key)
+        mark = ""
+        if goal is not None and "test" in splits and splits["test"][key] is not None:
+            mark = "   ok" if splits["test"][key] >= goal else f"   below {goal}"
+        lines.append(f"{key:<22}{cells}{mark}")
     if report["failures"]:
         lines.append(f"\n{len(report['failures'])} questions failed:")
         for r in report["failures"]:
-            lines.append(f"  {r['id']} expected {r['expect']}, got {r['status']} (first relevant quote shown {r['first_relevant_rank']}, "
-                         f"in the ranking {r['retrieval_rank']}, "
-                         f"best cosine {r['best_dense']}, BM25 {r['best_bm25']}): {r['question'][:70]}")
+            lines.append(f"  [{r['split']}] {r['id']} expected {r['expect']}, got {r['status']} (first relevant quote shown "
+                         f"{r['first_relevant_rank']}, in the ranking {r['retrieval_rank']}, P(answerable) {r['p_answerable']}): "
+                         f"{r['question'][:70]}")
     return "\n".join(lines)
 
 
 def write_report(report: dict, path: Path) -> None:
     """Markdown with a Mermaid bar chart, and the full figures as JSON beside it."""
-    m = report["metrics"]
+    m = report["splits"].get("test") or next(iter(report["splits"].values()))
     keys = ["hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "abstention_precision", "abstention_recall",
             "urgent_recall", "advice_recall", "limitations_complete"]
     values = [m[k] if m[k] is not None else 0 for k in keys]
     md = ["# EduBot evaluation", "", "```", report["summary_text"], "```", "", "```mermaid", "xychart-beta",
-          '    title "EduBot question set"', "    x-axis [" + ", ".join(f'"{k}"' for k in keys) + "]",
+          '    title "EduBot question set (test split)"', "    x-axis [" + ", ".join(f'"{k}"' for k in keys) + "]",
           '    y-axis "score" 0 --> 1', "    bar [" + ", ".join(f"{v:.3f}" for v in values) + "]", "```", "",
-          "| question | expected | got | first relevant quote shown | in the ranking |", "|---|---|---|---|---|"]
+          "| split | question | expected | got | first relevant quote shown | in the ranking |", "|---|---|---|---|---|---|"]
     for r in report["failures"]:
-        md.append(f"| {r['question'].replace('|', '/')} | {r['expect']} | {r['status']} | {r['first_relevant_rank'] or '-'} "
+        md.append(f"| {r['split']} | {r['question'].replace('|', '/')} | {r['expect']} | {r['status']} | {r['first_relevant_rank'] or '-'} "
                   f"| {r['retrieval_rank'] or '-'} |")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(md) + "\n", encoding="utf-8")
     path.with_suffix(".json").write_text(json.dumps({k: v for k, v in report.items() if k != "summary_text"}, indent=1), encoding="utf-8")
+
+
+# ---------------------------------------------------------------- triage on patients' own messages
+
+STATUSES = ("answered", "no_answer", "urgent", "personal_advice", "invalid")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A labelled message: from a triage bank (``message``) or the question set (``question``)."""
+
+    id: str
+    text: str
+    expect: str
+    category: str
+    split: str
+    lang: str = "en"
+
+
+def load_messages(path: Path, split: str | None = None) -> list[Message]:
+    """Labelled messages of a JSON-lines file; a bank named ``dev*.jsonl``/``test*.jsonl`` is wholly that split."""
+    path = Path(path)
+    default_split = next((s for s in ("dev", "test") if path.stem.startswith(s)), "dev")
+    out = []
+    for r in _read_jsonl(path):
+        expect = r.get("expect")
+        if expect not in STATUSES:
+            raise BeirError(f"{path}: message {r.get('id')} has an unknown expected status {expect!r}")
+        text = r.get("message", r.get("question"))
+        if not isinstance(text, str):
+            raise BeirError(f"{path}: message {r.get('id')} has no text ('message' or 'question')")
+        category = r.get("category") or {"answered": "answerable"}.get(expect, expect)
+        m = Message(str(r.get("id")), text, expect, category, r.get("split", default_split), r.get("lang", "en"))
+        if split is None or m.split == split:
+            out.append(m)
+    return out
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
+    """95% Wilson score interval of a proportion k/n (sound for small n and for 0 or n)."""
+    if n == 0:
+        return None
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)
+
+
+def _rate(k: int, n: int) -> dict:
+    return {"k": k, "n": n, "rate": _ratio(k, n), "ci95": wilson(k, n)}
+
+
+def outcome_ok(expect: str, status: str, quoted: int) -> bool:
+    """Whether a reply is right for its label. An expected "no answer" is met by any reply that quotes nothing
+    but an emergency message (a refusal to advise that quotes nothing abstains too)."""
+    if expect == "no_answer":
+        return status in ("no_answer", "personal_advice", "invalid") and quoted == 0
+    return status == expect
+
+
+def evaluate_triage(answerer, messages: list[Message], tick: Tick | None = None) -> dict:
+    """Recall and false alarms per category, with 95% confidence intervals, on patients' own messages.
+
+    Reported (each with k, n, rate and a Wilson interval):
+    - per category: the share of messages given the right reply;
+    - urgent recall, and the false-alarm rate (urgent replies to messages that are not emergencies);
+    - personal-advice recall and precision;
+    - answerable questions flagged urgent or advice, and answerable questions answered with quotes;
+    - abstention precision and recall (quotes withheld from questions the corpus cannot answer);
+    - off-topic health messages answered with quotes (they should not be).
+    """
+    rows = []
+    for m in _ticking(messages, tick):
+        ans = answerer.answer(m.text)
+        t = ans.triage
+        rows.append({"id": m.id, "category": m.category, "expect": m.expect, "status": ans.status,
+                     "quoted": len(ans.passages), "ok": outcome_ok(m.expect, ans.status, len(ans.passages)),
+                     "layer": t.layer if t else "", "reason": t.reason if t else "", "text": m.text})
+    by_cat: dict[str, list[dict]] = {}
+    for r in rows:
+        by_cat.setdefault(r["category"], []).append(r)
+    categories = {c: _rate(sum(r["ok"] for r in rs), len(rs)) for c, rs in sorted(by_cat.items())}
+    urgent = [r for r in rows if r["expect"] == "urgent"]
+    calm = [r for r in rows if r["expect"] != "urgent"]
+    advice_true = [r for r in rows if r["expect"] == "personal_advice"]
+    advice_pred = [r for r in rows if r["status"] == "personal_advice"]
+    answerable = [r for r in rows if r["expect"] == "answered"]
+    unanswerable = [r for r in rows if r["expect"] == "no_answer"]
+    withheld_right = sum(1 for r in unanswerable if r["quoted"] == 0)
+    withheld_wrong = sum(1 for r in answerable if r["quoted"] == 0)
+    off_topic = [r for r in rows if r["category"] in ("off_topic_health", "medquad")]
+    metrics_ = {
+        "messages": len(rows),
+        "urgent_recall": _rate(sum(r["status"] == "urgent" for r in urgent), len(urgent)),
+        "urgent_false_alarms": _rate(sum(r["status"] == "urgent" for r in calm), len(calm)),
+        "advice_recall": _rate(sum(r["status"] == "personal_advice" for r in advice_true), len(advice_true)),
+        "advice_precision": _rate(sum(r["expect"] == "personal_advice" for r in advice_pred), len(advice_pred)),
+        "answerable_flagged": _rate(sum(r["status"] in ("urgent", "personal_advice") for r in answerable), len(answerable)),
+        "answerable_answered": _rate(sum(r["status"] == "answered" and r["quoted"] > 0 for r in answerable), len(answerable)),
+        "abstention_precision": _rate(withheld_right, withheld_right + withheld_wrong),
+        "abstention_recall": _rate(withheld_right, len(unanswerable)),
+        "off_topic_answered": _rate(sum(r["quoted"] > 0 for r in off_topic), len(off_topic)),
+    }
+    layers: dict[str, int] = {}
+    for r in urgent:
+        if r["status"] == "urgent":
+            layers[r["layer"] or "?"] = layers.get(r["layer"] or "?", 0) + 1
+    report = {"metrics": metrics_, "categories": categories, "urgent_caught_by": layers,
+              "failures": [r for r in rows if not r["ok"]]}
+    report["summary_text"] = format_triage_report(report)
+    return report
+
+
+TRIAGE_TARGETS = {"urgent_recall": (1.0, ">="), "advice_recall": (0.9, ">="), "abstention_precision": (0.9, ">="),
+                  "abstention_recall": (0.9, ">="), "answerable_flagged": (0.03, "<="), "answerable_answered": (0.9, ">="),
+                  "off_topic_answered": (0.1, "<=")}
+
+
+def _fmt_rate(v: dict) -> str:
+    if v["rate"] is None:
+        return "-"
+    lo, hi = v["ci95"]
+    return f"{v['rate']:.3f} ({v['k']}/{v['n']}; 95% CI {lo:.3f}–{hi:.3f})"
+
+
+def format_triage_report(report: dict, title: str = "") -> str:
+    lines = [title] if title else []
+    for key, v in report["metrics"].items():
+        if key == "messages":
+            lines.append(f"{report['metrics']['messages']} messages")
+            continue
+        goal = TRIAGE_TARGETS.get(key)
+        mark = ""
+        if goal and v["rate"] is not None:
+            met = v["rate"] >= goal[0] if goal[1] == ">=" else v["rate"] <= goal[0]
+            mark = "  ok" if met else f"  target {goal[1]} {goal[0]}"
+        lines.append(f"{key:<22} {_fmt_rate(v)}{mark}")
+    lines.append("by category (right reply):")
+    for c, v in report["categories"].items():
+        lines.append(f"  {c:<24} {_fmt_rate(v)}")
+    lines.append("emergencies caught by: " + ", ".join(f"{k} {n}" for k, n in sorted(report["urgent_caught_by"].items())))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- abstention calibration
+
+def negatives_from(path: Path) -> list[Message]:
+    """Questions a corpus cannot answer, from a BEIR queries.jsonl or a text file (one per line).
+
+    Each is split into dev or test by a hash of its text, so the two halves never change."""
+    path = Path(path)
+    if path.suffix == ".jsonl":
+        texts = [(str(r.get("_id", i)), r.get("text", "")) for i, r in enumerate(_read_jsonl(path))]
+    else:
+        texts = [(str(i), line.strip()) for i, line in enumerate(path.read_text(encoding="utf-8").splitlines())]
+    out = []
+    for qid, text in texts:
+        if text:
+            split = "dev" if int(hashlib.sha256(text.encode()).hexdigest(), 16) % 2 == 0 else "test"
+            out.append(Message(f"{path.stem}:{qid}", text, "no_answer", "out_of_scope", split))
+    return out
+
+
+def calibrate_abstention(answerer, messages: list[Message], fit: bool = False, tick: Tick | None = None) -> dict:
+    """Choose the abstention threshold (and, with ``fit``, the model's weights) on the dev messages; report test.
+
+    Only messages labelled answered / no_answer take part, and author lookups
+    (answered whatever their signals) are left out.
+    """
+    from .abstain import AbstentionModel, choose_threshold, cross_validated, fit_model, quality
+
+    pool = [m for m in messages if m.expect in ("answered", "no_answer") and not answerer.retriever.named_documents(m.text)]
+    signals = [answerer.signals(m.text) for m in _ticking(pool, tick)]
+    dev = [i for i, m in enumerate(pool) if m.split == "dev"]
+    test = [i for i, m in enumerate(pool) if m.split == "test"]
+    if not any(pool[i].expect == "answered" for i in dev) or not any(pool[i].expect == "no_answer" for i in dev):
+        raise BeirError("calibration needs dev questions the corpus answers and dev questions it cannot answer")
+    model = answerer.abstention
+    labels = [pool[i].expect == "answered" for i in dev]
+    if fit:
+        model = fit_model([signals[i] for i in dev], labels)
+    probs = [model.probability(s) for s in signals]
+    if fit:  # the threshold is chosen on probabilities from models that did not see the question
+        for i, p in zip(dev, cross_validated([signals[i] for i in dev], labels)):
+            probs[i] = p
+    chosen = choose_threshold([probs[i] for i in dev], labels)
+    if fit:
+        # For corpora nobody calibrated: the lowest threshold that still withholds answers from 98% of the
+        # unanswerable dev questions (stricter than the chosen one).
+        unanswerable = sorted(probs[i] for i in dev if pool[i].expect == "no_answer")
+        conservative = unanswerable[min(len(unanswerable) - 1, int(0.98 * len(unanswerable)))] + 1e-4
+        model = AbstentionModel(model.baseline, model.trees, model.threshold,
+                                {**model.meta, "conservative_threshold": round(max(conservative, chosen.threshold), 4),
+                                 "corpus_hash": answerer.retriever.index.manifest.get("corpus_hash")})
+    model = model.with_threshold(chosen.threshold)
+    held = quality([probs[i] for i in test], [pool[i].expect == "answered" for i in test], chosen.threshold) if test else None
+
+    def counts(idx: list[int]) -> dict:
+        return {"answerable": sum(pool[i].expect == "answered" for i in idx), "unanswerable": sum(pool[i].expect == "no_answer" for i in idx)}
+
+    return {"model": model.to_json(), "threshold": chosen.threshold,
+            "dev": {**chosen._asdict(), **counts(dev)}, "test": ({**held._asdict(), **counts(test)} if held else None),
+            "questions_hash": hashlib.sha256("\n".join(f"{m.id}\t{m.text}\t{m.expect}\t{m.split}" for m in pool).encode()).hexdigest()[:16]}

@@ -22,19 +22,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from .abbreviations import corpus_abbreviations, expand
 from .chunk import Citation, Passage, chunk_corpus
 from .config import Config
-from .corpus import Corpus, DocMeta, load_corpus, parse_sidecar
+from .corpus import SIDECAR_SUFFIX, Corpus, CorpusError, DocMeta, load_corpus, parse_sidecar, sidecar_digest
+from .embed import ModelInfo, incompatibility
+from .fusion import Candidates, no_candidates
 
 FORMAT_VERSION = 1
 TOKENIZER_VERSION = "medical-2"
-# What index_text/bm25_text put around a passage; a change makes older indexes stale.
-INDEX_TEXT_VERSION = "title-section-abbreviations-2"
+# What index_text/document_text index for a passage and its document; a change makes older indexes stale.
+INDEX_TEXT_VERSION = "section-abbreviations-title-once-3"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
@@ -42,6 +44,9 @@ DOCUMENTS = "documents.json"
 ABBREVIATIONS = "abbreviations.json"
 VECTORS = "vectors.faiss"
 BM25_DIR = "bm25"
+DOC_BM25_DIR = "bm25-documents"
+DOC_VECTORS = "document-vectors.npy"
+OWNER = "passage-documents.npy"
 
 Progress = Callable[[str, int, int], None]
 
@@ -124,47 +129,102 @@ def build_vectors(vectors: np.ndarray, approximate: bool, nprobe: int = 64):
     index.train(sample)
     index.add(vectors)
     index.nprobe = nprobe
-    index.make_direct_map()  # lets feedback read stored vectors back
+    index.make_direct_map()  # lets the ranking read stored vectors back
     return index
 
 
 @dataclass
 class SearchCore:
-    """Row-numbered dense and sparse indexes over the same texts (product index or a benchmark)."""
+    """Row-numbered dense and BM25 indexes over passages (or a benchmark's windows), and the fields
+    of their documents, indexed once per document: a title counts once, not in every passage.
 
-    vectors: object  # faiss.Index
-    bm25: object  # bm25s.BM25
-    size: int
+    Used the same way for the product index and for the BEIR benchmarks (``retrieve.Searcher``).
+    """
+
+    vectors: Any  # faiss.Index: one unit vector per row
+    bm25: Any  # bm25s.BM25: one entry per row
+    owner: np.ndarray  # int64: the document number of each row
+    doc_vectors: np.ndarray  # float32 (documents, dim): unit vectors of the documents' titles
+    doc_bm25: Any  # bm25s.BM25: one entry per document (``document_text``)
     stem: bool = True
 
-    def dense(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def size(self) -> int:
+        return len(self.owner)
+
+    @property
+    def documents(self) -> int:
+        return len(self.doc_vectors)
+
+    def dense(self, qvec: np.ndarray, k: int) -> Candidates:
+        """The ``k`` rows nearest to ``qvec`` (inner product of unit vectors), best first."""
         k = min(k, self.size)
         if k <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            return no_candidates()
         scores, ids = self.vectors.search(qvec.reshape(1, -1).astype(np.float32), k)
         keep = ids[0] >= 0
-        return ids[0][keep], scores[0][keep]
+        return Candidates(ids[0][keep].astype(np.int64), scores[0][keep])
 
-    def vector(self, row: int) -> np.ndarray:
-        return self.vectors.reconstruct(int(row))
+    def stored_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The indexed vectors of ``rows`` (to re-score candidates without searching again)."""
+        if len(rows) == 0:
+            return np.zeros((0, self.doc_vectors.shape[1]), dtype=np.float32)
+        return np.asarray(self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
 
-    def sparse(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, self.size)
-        if not tokens or k <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores = self.bm25.get_scores(tokens)
-        if k < len(scores):
-            top = np.argpartition(-scores, k - 1)[:k]
-        else:
-            top = np.arange(len(scores))
-        top = top[np.argsort(-scores[top], kind="stable")]
-        keep = scores[top] > 0
-        return top[keep], scores[top][keep]
-
-    def sparse_all(self, tokens: list[str]) -> np.ndarray:
+    def bm25_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every row for ``tokens`` (one scoring of the whole index)."""
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+
+    def document_scores(self, qvec: np.ndarray | None, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine of ``qvec`` to every document's title, and BM25 of ``tokens`` against every document's fields."""
+        dense = self.doc_vectors @ qvec.astype(np.float32) if qvec is not None else np.zeros(self.documents, np.float32)
+        sparse = (np.asarray(self.doc_bm25.get_scores(tokens), dtype=np.float32) if tokens
+                  else np.zeros(self.documents, dtype=np.float32))
+        return dense, sparse
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, row_tokens: Sequence[list[str]], owner: np.ndarray, doc_vectors: np.ndarray,
+              doc_tokens: Sequence[list[str]], k1: float, b: float, stem: bool, approximate: bool = False) -> SearchCore:
+        return cls(vectors=build_vectors(vectors, approximate), bm25=build_bm25(row_tokens, k1, b),
+                   owner=np.asarray(owner, dtype=np.int64), doc_vectors=np.asarray(doc_vectors, dtype=np.float32),
+                   doc_bm25=build_bm25(doc_tokens, k1, b), stem=stem)
+
+    def save(self, folder: Path) -> None:
+        import faiss
+
+        faiss.write_index(self.vectors, str(folder / VECTORS))
+        self.bm25.save(str(folder / BM25_DIR))
+        self.doc_bm25.save(str(folder / DOC_BM25_DIR))
+        np.save(folder / DOC_VECTORS, self.doc_vectors)
+        np.save(folder / OWNER, self.owner)
+
+    @classmethod
+    def load(cls, folder: Path, stem: bool) -> SearchCore:
+        """Read a saved core; any unreadable part raises ``IndexError_`` naming the file."""
+        import bm25s
+        import faiss
+
+        def read(name: str, reader):
+            try:
+                return reader(str(folder / name))
+            except (OSError, RuntimeError, ValueError, KeyError, EOFError) as e:
+                raise IndexError_(f"{folder / name}: cannot be read ({type(e).__name__}); run `edubot build`") from None
+
+        return cls(vectors=read(VECTORS, faiss.read_index), bm25=read(BM25_DIR, bm25s.BM25.load),
+                   owner=read(OWNER, np.load), doc_vectors=read(DOC_VECTORS, np.load),
+                   doc_bm25=read(DOC_BM25_DIR, bm25s.BM25.load), stem=stem)
+
+
+def corpus_core(cfg: Config, passages: Sequence[Passage], metas: Mapping[str, DocMeta], texts: Sequence[str],
+                vectors: np.ndarray, embedder, approximate: bool) -> SearchCore:
+    """The search core of a corpus: ``texts``/``vectors`` per passage, and its documents' fields, in the order of ``metas``."""
+    number = {doc_id: i for i, doc_id in enumerate(metas)}
+    titles = embedder.encode([m.title for m in metas.values()])
+    return SearchCore.build(vectors, [bm25_tokens(t, cfg.stem) for t in texts], np.asarray([number[p.doc_id] for p in passages]),
+                            titles, [bm25_tokens(document_text(m), cfg.stem) for m in metas.values()],
+                            cfg.bm25_k1, cfg.bm25_b, cfg.stem, approximate)
 
 
 # ---------------------------------------------------------------- the corpus index
@@ -184,18 +244,22 @@ class CorpusIndex:
         self.row_of = {p.id: i for i, p in enumerate(self.passages)}
 
 
-def index_text(passage: Passage, meta: DocMeta, abbreviations: Mapping[str, str] | None = None) -> str:
-    """What the dense model sees: the quote in the context of its document and section.
+def index_text(text: str, section: str = "", abbreviations: Mapping[str, str] | None = None) -> str:
+    """What both indexes see of one passage (or benchmark window): its section and its text, with the
+    abbreviations its document defines spelled out, so "hip replacement" reaches a passage that only says "THR".
 
-    Abbreviations the document defines are spelled out, so "hip replacement"
-    reaches a passage that only says "THR".
+    The document's title is not repeated in every passage: it is a field of the
+    document, indexed once (``document_text``), so a page titled "Core
+    decompression" does not lift each of its paragraphs over the one that defines it.
     """
-    return f"{meta.title}. {passage.section}. {expand(passage.text, abbreviations or {})}"
+    body = expand(text, abbreviations or {})
+    return f"{section}. {body}" if section else body
 
 
-def bm25_text(passage: Passage, meta: DocMeta, abbreviations: Mapping[str, str] | None = None) -> str:
-    """What BM25 sees: adds authors and year, so staff can search "Pak 2012"."""
-    return f"{index_text(passage, meta, abbreviations)} {' '.join(meta.authors)} {meta.year or ''}"
+def document_text(meta: DocMeta) -> str:
+    """A document's own fields, indexed once per document: title, kind of study ("the case report"),
+    authors and year (staff search "Pak 2012")."""
+    return " ".join(str(x) for x in (meta.title, meta.study_type, *meta.authors, meta.year) if x)
 
 
 def passage_abbreviations(passages: Sequence[Passage]) -> tuple[dict[str, Mapping[str, str]], dict[str, str]]:
@@ -223,7 +287,7 @@ def index_settings(cfg: Config, n_passages: int) -> dict:
 
 def _versions() -> dict:
     out = {}
-    for pkg in ("edubot", "faiss-cpu", "bm25s", "sentence-transformers", "torch", "numpy"):
+    for pkg in ("edubot", "faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "numpy"):
         try:
             out[pkg] = importlib.metadata.version(pkg)
         except importlib.metadata.PackageNotFoundError:
@@ -257,8 +321,6 @@ class BuildReport:
 def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | None = None,
                 embedder=None) -> BuildReport:
     """Chunk, embed and index the corpus, then switch ``CURRENT`` to the new generation."""
-    import faiss
-
     from .embed import get_embedder
 
     started = time.perf_counter()
@@ -271,7 +333,7 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
     metas = {d.id: d.meta for d in corpus.documents}
     embedder = embedder or get_embedder(cfg.model)
     abbreviations, agreed = passage_abbreviations(passages)
-    texts = [index_text(p, metas[p.doc_id], abbreviations[p.doc_id]) for p in passages]
+    texts = [index_text(p.text, p.section, abbreviations[p.doc_id]) for p in passages]
     chunks: list[np.ndarray] = []
     batch = 32
     for start in range(0, len(texts), batch):
@@ -280,17 +342,19 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
     vectors = np.vstack(chunks) if chunks else np.zeros((0, embedder.info.dim), dtype=np.float32)
     settings = index_settings(cfg, len(passages))
     note("indexing", 0, 1)
-    dense = build_vectors(vectors, settings["approximate"])
-    sparse = build_bm25([bm25_tokens(bm25_text(p, metas[p.doc_id], abbreviations[p.doc_id]), cfg.stem) for p in passages], cfg.bm25_k1, cfg.bm25_b)
+    core = corpus_core(cfg, passages, metas, texts, vectors, embedder, settings["approximate"])
 
     root = Path(cfg.index_dir)
     root.mkdir(parents=True, exist_ok=True)
+    try:  # calibrations survive a rebuild (marked out of date if the corpus changed)
+        carried = read_manifest(root).get("calibration", {})
+    except IndexError_:
+        carried = {}
     gen = root / f"gen-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = gen.with_name(gen.name + ".partial")
     try:
         tmp.mkdir()
-        faiss.write_index(dense, str(tmp / VECTORS))
-        sparse.save(str(tmp / BM25_DIR))
+        core.save(tmp)
         with open(tmp / PASSAGES, "w", encoding="utf-8") as fh:
             for p in passages:
                 row = p.to_json()
@@ -302,6 +366,8 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
         manifest = {
             "format": FORMAT_VERSION,
             "model": {"name": embedder.info.name, "version": embedder.info.version, "dim": embedder.info.dim},
+            # Which encoder made the vectors (and the ONNX file's checksum): questions need a compatible one.
+            "encoder": embedder.info.to_json(),
             "corpus_hash": corpus.content_hash(),
             "corpus_dir": str(Path(cfg.corpus_dir).resolve()),
             "documents": len(corpus.documents),
@@ -311,6 +377,8 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
             "problems": [str(p) for p in corpus.problems],
+            "calibration": carried,
+            "sidecars": _validated_sidecars(corpus),
             "files": _files(tmp),
         }
         _write_atomic(tmp / MANIFEST, json.dumps(manifest, indent=2))
@@ -326,6 +394,44 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
     _remove_old_generations(root, keep=gen.name)
     note("done", 1, 1)
     return BuildReport(manifest=manifest, problems=tuple(str(p) for p in corpus.problems), directory=gen)
+
+
+def write_calibration(index_dir: Path, name: str, values: dict) -> Path:
+    """Store calibrated values (``name``: e.g. "abstention") in the live manifest, with the corpus hash they
+    were calibrated on; a rebuild carries them over, and a changed corpus shows them as out of date."""
+    gen = current_generation(index_dir)
+    manifest = read_manifest(index_dir)
+    calibration = manifest.setdefault("calibration", {})
+    calibration[name] = {**values, "corpus_hash": manifest.get("corpus_hash"),
+                         "calibrated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    _write_atomic(gen / MANIFEST, json.dumps(manifest, indent=2))
+    return gen / MANIFEST
+
+
+def _validated_sidecars(corpus: Corpus) -> list[str]:
+    """Digests of the corpus's sidecars, each validated again here from the very bytes digested.
+
+    A later start skips the schema check (and the jsonschema import) for
+    sidecars with these digests: the same bytes under the same schema.
+    """
+    out = []
+    for doc in corpus.documents:
+        path = doc.path.with_name(doc.id + SIDECAR_SUFFIX)
+        try:
+            raw = path.read_bytes()
+            parse_sidecar(json.loads(raw.decode("utf-8")), path)
+        except (OSError, ValueError, CorpusError):
+            continue  # changed or unreadable since it was loaded: it will be checked in full next time
+        out.append(sidecar_digest(raw))
+    return sorted(out)
+
+
+def trusted_sidecars(index_dir: Path) -> frozenset[str]:
+    """Sidecar digests the live index validated (empty when there is no usable index)."""
+    try:
+        return frozenset(read_manifest(index_dir).get("sidecars", ()))
+    except IndexError_:
+        return frozenset()
 
 
 def _meta_json(meta: DocMeta) -> dict:
@@ -392,16 +498,26 @@ def read_manifest(index_dir: Path) -> dict:
     return manifest
 
 
-def stale_reasons(manifest: dict, cfg: Config, corpus: Corpus, model_version: str | None = None) -> list[str]:
-    """Why an index no longer matches the corpus, model or settings (empty: it is fresh)."""
+def stale_reasons(manifest: dict, cfg: Config, corpus: Corpus, model: ModelInfo | str | None = None) -> list[str]:
+    """Why an index no longer matches the corpus, model or settings (empty: it is fresh).
+
+    ``model`` is the question encoder's ``ModelInfo`` (its version and its
+    encoder are checked: index and question vectors must be comparable), or
+    just the model version.
+    """
     reasons = []
     if manifest.get("corpus_hash") != corpus.content_hash():
         reasons.append("the corpus changed since the index was built")
-    model = manifest.get("model", {})
-    if model.get("name") != cfg.model:
-        reasons.append(f"the index was built with model '{model.get('name')}', not '{cfg.model}'")
-    elif model_version and model.get("version") != model_version:
-        reasons.append(f"the model version changed ({model.get('version')} → {model_version})")
+    built = manifest.get("model", {})
+    model_version = model.version if isinstance(model, ModelInfo) else model
+    if built.get("name") != cfg.model:
+        reasons.append(f"the index was built with model '{built.get('name')}', not '{cfg.model}'")
+    elif model_version and built.get("version") != model_version:
+        reasons.append(f"the model version changed ({built.get('version')} → {model_version})")
+    elif isinstance(model, ModelInfo):
+        why = incompatibility(manifest.get("encoder"), model)
+        if why:
+            reasons.append(why)
     expected = index_settings(cfg, int(manifest.get("passages", 0)))
     changed = [k for k, v in expected.items() if manifest.get("settings", {}).get(k) != v]
     if changed:
@@ -411,9 +527,6 @@ def stale_reasons(manifest: dict, cfg: Config, corpus: Corpus, model_version: st
 
 def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
     """Load the live generation, checking every file against the manifest's checksums."""
-    import bm25s
-    import faiss
-
     gen = current_generation(index_dir)
     manifest = read_manifest(index_dir)
     files = manifest.get("files", {})
@@ -423,18 +536,12 @@ def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
             raise IndexError_(f"{path}: missing from the index; run `edubot build`")
         if verify and _sha256(path) != digest:
             raise IndexError_(f"{path}: corrupt or truncated (checksum mismatch); run `edubot build`")
-    try:
-        vectors = faiss.read_index(str(gen / VECTORS))
-    except Exception as e:
-        raise IndexError_(f"{gen / VECTORS}: cannot be read ({e}); run `edubot build`") from None
-    try:
-        sparse = bm25s.BM25.load(str(gen / BM25_DIR))
-    except Exception as e:
-        raise IndexError_(f"{gen / BM25_DIR}: cannot be read ({type(e).__name__}); run `edubot build`") from None
+    core = SearchCore.load(gen, stem=manifest["settings"]["stem"])
     try:
         abbreviations = json.loads((gen / ABBREVIATIONS).read_text(encoding="utf-8"))
         docs_raw = json.loads((gen / DOCUMENTS).read_text(encoding="utf-8"))
-        documents = {doc_id: parse_sidecar(data, gen / DOCUMENTS) for doc_id, data in docs_raw.items()}
+        # Written from validated sidecars; with its checksum just verified, it need not be validated again.
+        documents = {doc_id: parse_sidecar(data, gen / DOCUMENTS, validate=not verify) for doc_id, data in docs_raw.items()}
         passages = []
         with open(gen / PASSAGES, encoding="utf-8") as fh:
             for line in fh:
@@ -448,8 +555,7 @@ def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
                 ))
     except Exception as e:
         raise IndexError_(f"{gen}: passages or documents cannot be read ({type(e).__name__}: {e}); run `edubot build`") from None
-    if len(passages) != vectors.ntotal or len(passages) != manifest.get("passages"):
-        raise IndexError_(f"{gen}: passages ({len(passages)}) and vectors ({vectors.ntotal}) disagree; run `edubot build`")
-    core = SearchCore(vectors=vectors, bm25=sparse, size=len(passages), stem=manifest["settings"]["stem"])
+    if len(passages) != core.vectors.ntotal or len(passages) != core.size or len(passages) != manifest.get("passages"):
+        raise IndexError_(f"{gen}: passages ({len(passages)}) and vectors ({core.vectors.ntotal}) disagree; run `edubot build`")
     return CorpusIndex(manifest=manifest, passages=tuple(passages), documents=documents, core=core, directory=gen,
                        abbreviations=abbreviations)

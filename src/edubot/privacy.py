@@ -49,7 +49,8 @@ class AnalyticsLog:
         self.path = Path(path)
         self._lock = threading.Lock()
 
-    def record(self, question: str, status: str, passage_ids: list[str], feedback: str | None = None) -> None:
+    def record(self, question: str, status: str, passage_ids: list[str], feedback: str | None = None,
+               reason: str | None = None) -> None:
         entry = {
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "question": redact(question),
@@ -58,6 +59,8 @@ class AnalyticsLog:
         }
         if feedback is not None:
             entry["feedback"] = feedback
+        if reason is not None:  # one of the app's fixed reasons (templates.FEEDBACK_REASONS), never free text
+            entry["reason"] = reason
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as fh:

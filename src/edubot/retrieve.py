@@ -1,34 +1,384 @@
-"""Hybrid search: BM25 and dense candidates, fused into one ranking.
+"""The one ranking path: a question → a ``Ranking`` of passages.
 
-The same ``rank`` function serves the product index and the BEIR benchmarks,
-so the figures in the README measure the code patients use.
+``Searcher`` owns every step from a question to an order: reading the question,
+the candidates of one dense search and one BM25 scoring, the document fields
+(each title counts once per document), the fusion chosen for the corpus
+(``fusion.Fusion``), dense feedback re-scored from stored vectors, and the
+question's intent (a "what is X" question prefers passages that define X; a
+"how many / how long" question prefers passages holding that kind of answer
+about what it names). Answers, ``edubot search``, the staff page,
+``edubot eval-beir`` (``evaluate.BeirEngine``) and ``scripts/tune_beir.py``
+all rank through it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .abbreviations import expand
-from .chunk import Passage
+from .chunk import Passage, split_sentences
 from .config import Config
 from .corpus import Corpus, load_corpus
-from .index import CorpusIndex, IndexError_, SearchCore, bm25_tokens, build_index, load_index, read_manifest, stale_reasons
+from .fusion import Fusion
+from .index import (
+    CorpusIndex,
+    IndexError_,
+    SearchCore,
+    bm25_tokens,
+    build_index,
+    document_text,
+    load_index,
+    passage_abbreviations,
+    read_manifest,
+    stale_reasons,
+    trusted_sidecars,
+)
+
+# ---------------------------------------------------------------- settings
 
 
 @dataclass(frozen=True)
-class Scored:
-    row: int
-    score: float
-    dense: float | None
-    bm25: float | None
-    dense_rank: int | None
-    bm25_rank: int | None
+class RankingSettings:
+    """How one corpus is ranked; chosen once per corpus (``Config`` for the product, a JSON file per benchmark)."""
+
+    fusion: Fusion = Fusion.MINMAX
+    # One weight per score column: the passage's cosine and BM25, its document's title cosine and fields' BM25.
+    dense_weight: float = 1.0
+    bm25_weight: float = 0.3
+    title_dense_weight: float = 0.0
+    title_bm25_weight: float = 0.1
+    rrf_k: float = 60.0
+    # Rows each system contributes to the candidates (the union is scored by every system).
+    candidates: int = 100
+    # Dense pseudo-relevance feedback: the question's vector moves towards the mean of the top prf_docs.
+    prf_docs: int = 0
+    prf_weight: float = 0.0
+    # Added (as a share of the best fused score) to passages answering the question's kind of question.
+    answer_type_bonus: float = 0.5
+    definition_bonus: float = 0.5
+
+    @property
+    def weights(self) -> tuple[float, float, float, float]:
+        return (self.dense_weight, self.bm25_weight, self.title_dense_weight, self.title_bm25_weight)
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> RankingSettings:
+        return cls.from_json({f.name: getattr(cfg, f.name) for f in dataclasses.fields(cls)})
+
+    def to_json(self) -> dict:
+        return {**dataclasses.asdict(self), "fusion": self.fusion.value}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RankingSettings:
+        """Settings from JSON; unknown keys are an error (a typo must not pass silently)."""
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = set(data) - set(names)
+        if unknown:
+            raise ValueError(f"unknown ranking settings: {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key == "fusion":
+                try:
+                    values[key] = Fusion(value)
+                except ValueError:
+                    raise ValueError(f"fusion {value!r} is not one of {', '.join(f.value for f in Fusion)}") from None
+            elif key in ("candidates", "prf_docs"):
+                values[key] = int(value)
+            else:
+                values[key] = float(value)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> RankingSettings:
+        return dataclasses.replace(self, **changes)
+
+
+# ---------------------------------------------------------------- the question's intent
+
+_NUMBER = r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)"
+_DURATION = rf"\b{_NUMBER}(?:\s*(?:-|to|–)\s*{_NUMBER})?\s+(?:years?|months?|weeks?|days?|hours?)\b"
+
+
+def expected_answer(query: str) -> re.Pattern | None:
+    """What an answer to a 'how many / how long / how old / how common / how much' question looks like.
+
+    Classic answer-type matching: "how many patients" expects a number near
+    "patients", "how long" a duration, "what age" an age. Other questions: None.
+    """
+    q = query.lower()
+    m = re.search(r"\bhow many\s+([a-z]+)", q)
+    if m:
+        return re.compile(rf"\b{_NUMBER}\s+(?:[\w-]+\s+){{0,3}}{re.escape(m.group(1)[:5])}", re.IGNORECASE)
+    if re.search(r"\bhow long\b", q):
+        return re.compile(_DURATION, re.IGNORECASE)
+    if re.search(r"\bhow old\b|\bwhat age\b|\bat what age\b", q):
+        return re.compile(r"\b\d+(?:-|\s+to\s+)?\d*-?\s*year-old|\b(?:twenties|thirties|forties|fifties|sixties|\d0s)\b|\baged?\s+\d+", re.IGNORECASE)
+    if re.search(r"\bhow (?:common|often|frequent)\b|\bwhat (?:percent|percentage|proportion)\b", q):
+        return re.compile(rf"\d+(?:\.\d+)?\s*%|\b{_NUMBER}\s+(?:new\s+)?(?:cases|people|patients)\b|\b(?:per|each|every|a)\s+year\b|\bannually\b", re.IGNORECASE)
+    if re.search(r"\bhow much\b", q):
+        return re.compile(rf"\b{_NUMBER}\s*(?:mg|ml|g|grams?|kg|%|percent|units?|cells)\b", re.IGNORECASE)
+    return None
+
+
+# Words that ask for the kind of answer rather than name what it is about ("how long does X last").
+_CUE_WORDS = "long last take stay remain old age common often frequent percent percentage proportion affected affect much many"
+# Class nouns a "what is X surgery" question may add to the name of X.
+_GENERIC_WORDS = "surgery procedure operation treatment therapy condition disease disorder"
+_DEFINITION_QUESTION = re.compile(
+    r"^\s*(?:what|wat)\s*(?:is|are|'s|’s|was|were)\s+(?:an?\s+|the\s+)?(?P<a>.+?)\s*[?.!]*\s*$"
+    r"|^\s*what\s+(?:does|do)\s+(?:an?\s+|the\s+)?(?P<b>.+?)\s+mean\s*[?.!]*\s*$"
+    r"|^\s*(?:define|definition\s+of|meaning\s+of)\s+(?:an?\s+|the\s+)?(?P<c>.+?)\s*[?.!]*\s*$"
+    r"|^\s*(?P<d>.+?)\s+(?:meaning|definition)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+# "X is a ...", "X involves ...", "X (also called Y) refers to ...": the verbs that define.
+_DEFINING = (r"(?:is|are)\s+(?:an?|the|one|also|defined|when|any|caused|characteri[sz]ed|called|known)\b"
+             r"|(?:refers?|refer)\s+to\b|means\b|involves?\b|consists?\s+of\b|describes?\b|occurs?\s+when\b|happens?\s+when\b")
+_SUBJECT_DEFINED = re.compile(rf"^\W*(?:in\s+)?(?P<subject>[^.;:!?]{{1,90}}?)\s*,?\s+(?:{_DEFINING})", re.IGNORECASE)
+_IN_X = re.compile(r"^\W*in\s+(?P<subject>[^,.;:]{1,60}),", re.IGNORECASE)
+_ANAPHOR = re.compile(rf"^\W*(?:this|these|that|it|the)\b(?:\s+[\w-]+){{0,3}}\s+(?:{_DEFINING})", re.IGNORECASE)
+_SYNONYM = re.compile(r"(?:also\s+)?(?:known\s+as|called|termed)\s+(?P<subject>[^.;:]{1,80})", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What kind of answer a question asks for, read once per question."""
+
+    answer: re.Pattern | None = None  # the expected answer of a count, duration, age, rate or quantity question
+    focus: frozenset[str] = frozenset()  # stemmed words naming what that answer is about
+    defines: frozenset[str] = frozenset()  # stemmed words of the term a "what is X" question asks to define
+
+
+def read_intent(query: str, stem: bool = True) -> Intent:
+    answer = expected_answer(query)
+    focus: frozenset[str] = frozenset()
+    if answer is not None:
+        cue = set(bm25_tokens(_CUE_WORDS, stem))
+        m = re.search(r"\bhow many\s+([a-z]+)", query.lower())
+        counted = set(bm25_tokens(m.group(1), stem)) if m else set()
+        focus = frozenset(t for t in bm25_tokens(query, stem) if t not in cue and t not in counted)
+    defines: frozenset[str] = frozenset()
+    m = _DEFINITION_QUESTION.match(query)
+    if m and answer is None:
+        term = next(g for g in m.groups() if g)
+        words = [t for t in bm25_tokens(term, stem) if not t.isdigit()]
+        generic = set(bm25_tokens(_GENERIC_WORDS, stem))
+        core = [t for t in words if t not in generic]
+        if 0 < len(core or words) <= 5:
+            defines = frozenset(core or words)
+    return Intent(answer, focus, defines)
+
+
+def _covers(words: frozenset[str], text: str, stem: bool) -> bool:
+    return bool(words) and words <= set(bm25_tokens(text, stem))
+
+
+def defines_term(text: str, term: frozenset[str], document: str, stem: bool = True) -> bool:
+    """Whether a sentence of ``text`` defines the term: "X is a ...", "In X, ...", "... known as X",
+    or "This procedure involves ..." right after a sentence (or under a document title) naming X."""
+    sentences = [text[s:e] for s, e in split_sentences(text)] or [text]
+    for i, sentence in enumerate(sentences):
+        for pattern in (_SUBJECT_DEFINED, _IN_X, _SYNONYM):
+            m = pattern.search(sentence) if pattern is _SYNONYM else pattern.match(sentence)
+            if m and _covers(term, m.group("subject"), stem):
+                return True
+        if _ANAPHOR.match(sentence):
+            before = sentences[i - 1] if i else document
+            if _covers(term, before, stem):
+                return True
+    return False
+
+
+def answer_strength(text: str, intent: Intent, document: str, stem: bool = True) -> float:
+    """How well ``text`` answers a count, duration, age, rate or quantity question, from 0 to 1.
+
+    0 when no sentence holds an answer of the expected kind. Otherwise the best
+    share, over the sentences that hold one, of the question's focus words found
+    in that sentence, the one before it or the document's fields (1 when the
+    question has no focus words): "how long does a hip replacement last" prefers
+    the duration said of hip replacements over a follow-up time, and "how many
+    patients were in the case report" the count in the case report.
+    """
+    if intent.answer is None or not intent.answer.search(text):
+        return 0.0
+    if not intent.focus:
+        return 1.0
+    fields = set(bm25_tokens(document, stem))
+    sentences = [text[s:e] for s, e in split_sentences(text)] or [text]
+    best = 0.0
+    for i, sentence in enumerate(sentences):
+        if intent.answer.search(sentence):
+            words = fields | set(bm25_tokens(sentence if i == 0 else f"{sentences[i - 1]} {sentence}", stem))
+            best = max(best, len(intent.focus & words) / len(intent.focus))
+    return best
+
+
+# ---------------------------------------------------------------- the ranking
+
+
+class Query(NamedTuple):
+    """A question as each system reads it."""
+
+    text: str
+    vector: np.ndarray | None  # the dense model's reading (abbreviations spelled out); None: BM25 only
+    tokens: list[str]  # BM25's reading (as typed)
+    intent: Intent
+
+
+# Documents whose fields score best for the question add their passages to the candidates.
+NAMED_DOCUMENTS = 3
+
+
+class Candidates(NamedTuple):
+    """One question's candidate rows with every score the fusion may read (computed once, whatever the settings)."""
+
+    rows: np.ndarray
+    dense: np.ndarray  # cosine of the question to the row (nan without a question vector)
+    bm25: np.ndarray
+    title_dense: np.ndarray  # cosine of the question to the row's document title
+    title_bm25: np.ndarray  # BM25 of the row's document fields
+    dense_rank: np.ndarray  # rank in the dense search (0: not among its candidates)
+    bm25_rank: np.ndarray  # rank among every row's BM25 score (0: no term in common)
+    stored: np.ndarray | None  # the rows' indexed vectors (for feedback); None without a question vector
+    vector: np.ndarray | None  # the question's vector
+    answer: np.ndarray  # answer_strength of each row (0 when the question expects no particular kind of answer)
+    definition: np.ndarray  # 1 where the row defines what a "what is X" question names
+    best_dense: float  # the question's own best cosine in the whole index (before any feedback)
+    best_bm25: float  # its best BM25 score in the whole index
+
+
+class Scored(NamedTuple):
+    """The searcher's order for one question: rows best first, with every system's score for each."""
+
+    rows: np.ndarray
+    scores: np.ndarray  # fused, scaled so the best candidate is 1, plus intent bonuses
+    dense: np.ndarray
+    bm25: np.ndarray
+    dense_rank: np.ndarray
+    bm25_rank: np.ndarray
+    best_dense: float
+    best_bm25: float
+
+
+class Searcher:
+    """The one ranking component: rows of a ``SearchCore`` ordered for a question.
+
+    ``text_of(row)`` is the row's indexed text and ``document_of(doc)`` its
+    document's fields, as ``SearchCore`` indexes them (read by the intent checks).
+    """
+
+    def __init__(self, core: SearchCore, settings: RankingSettings, text_of: Callable[[int], str],
+                 document_of: Callable[[int], str]):
+        self.core = core
+        self.settings = settings
+        self.text_of = text_of
+        self.document_of = document_of
+
+    def query(self, text: str, vector: np.ndarray | None, tokens: list[str] | None = None) -> Query:
+        tokens = bm25_tokens(text, self.core.stem) if tokens is None else tokens
+        return Query(text, vector, tokens, read_intent(text, self.core.stem))
+
+    def rank(self, q: Query, allowed: np.ndarray | None = None, settings: RankingSettings | None = None) -> Scored:
+        """``q``'s candidates in order (``candidates`` then ``order``)."""
+        s = settings or self.settings
+        return self.order(self.candidates(q, s.candidates, allowed), s)
+
+    def candidates(self, q: Query, n: int, allowed: np.ndarray | None = None) -> Candidates:
+        """The union of the ``n`` best rows of one dense search and of one BM25 scoring, each scored by every system.
+
+        Scores of rows one system did not return come from the stored vectors
+        and the BM25 scores already computed: nothing is searched twice.
+        ``allowed`` is a boolean mask of rows a filter lets through; a filtered
+        search looks at every row, so that a filter never hides a match.
+        """
+        core = self.core
+        found = core.dense(q.vector, n if allowed is None else core.size) if q.vector is not None else None
+        all_bm25 = core.bm25_scores(q.tokens)
+        best_dense = float(found.scores[0]) if found is not None and len(found.rows) else 0.0
+        best_bm25 = float(all_bm25.max()) if len(all_bm25) else 0.0
+        dense_rows = found.rows if found is not None else np.zeros(0, dtype=np.int64)
+        lexical = np.flatnonzero(all_bm25 > 0)
+        if allowed is not None:
+            dense_rows = dense_rows[allowed[dense_rows]]
+            lexical = lexical[allowed[lexical]]
+        if len(lexical) > n:
+            lexical = lexical[np.argpartition(-all_bm25[lexical], n - 1)[:n]]
+        # The document fields are a third system: passages of documents whose own fields match ("Olsen 2016")
+        # join the candidates even when no passage repeats those words.
+        doc_dense, doc_bm25 = core.document_scores(q.vector, q.tokens)
+        named = np.flatnonzero(doc_bm25 > 0)
+        named = named[np.argsort(-doc_bm25[named], kind="stable")[:NAMED_DOCUMENTS]]
+        of_named = np.flatnonzero(np.isin(core.owner, named)) if len(named) else np.zeros(0, dtype=np.int64)
+        if allowed is not None:
+            of_named = of_named[allowed[of_named]]
+        rows = np.asarray(list(dict.fromkeys([*dense_rows[:n].tolist(), *lexical.tolist(), *of_named[:n].tolist()])),
+                          dtype=np.int64)
+        stored = core.stored_vectors(rows) if q.vector is not None else None
+        dense = stored @ q.vector if stored is not None else np.full(len(rows), np.nan)
+        docs = core.owner[rows]
+        title_dense = doc_dense[docs].astype(np.float64) if q.vector is not None else np.full(len(rows), np.nan)
+        position = {int(r): i + 1 for i, r in enumerate(found.rows)} if found is not None else {}
+        dense_rank = np.asarray([position.get(int(r), 0) for r in rows], dtype=np.int64)
+        bm25 = all_bm25[rows].astype(np.float64)
+        ascending = np.sort(all_bm25)
+        bm25_rank = np.where(bm25 > 0, len(ascending) - np.searchsorted(ascending, bm25, side="right") + 1, 0).astype(np.int64)
+        answer, definition = self.intent(q.intent, rows)
+        return Candidates(rows, np.asarray(dense, dtype=np.float64), bm25, title_dense, doc_bm25[docs].astype(np.float64),
+                          dense_rank, bm25_rank, stored, q.vector, answer, definition, best_dense, best_bm25)
+
+    def intent(self, intent: Intent, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How well each row answers the kind of question asked, and whether it defines the term asked about."""
+        answer = np.zeros(len(rows))
+        definition = np.zeros(len(rows))
+        if intent.answer is None and not intent.defines:
+            return answer, definition
+        stem = self.core.stem
+        for i, row in enumerate(rows.tolist()):
+            text = self.text_of(row)
+            document = self.document_of(int(self.core.owner[row]))
+            if intent.answer is not None:
+                answer[i] = answer_strength(text, intent, document, stem)
+            if intent.defines and defines_term(text, intent.defines, document, stem):
+                definition[i] = 1.0
+        return answer, definition
+
+    def order(self, c: Candidates, s: RankingSettings) -> Scored:
+        """Fuse the candidates' scores as ``s`` says, apply feedback and the intent bonuses, and sort."""
+        if len(c.rows) == 0:
+            return Scored(c.rows, c.dense, c.dense, c.bm25, c.dense_rank, c.bm25_rank, c.best_dense, c.best_bm25)
+        # RRF reads each system's own list: a row the dense search did not return has no dense rank.
+        dense = np.where(c.dense_rank > 0, c.dense, np.nan) if s.fusion is Fusion.RRF else c.dense
+        columns = [dense, np.where(c.bm25 > 0, c.bm25, np.nan), c.title_dense, c.title_bm25]
+        fused = s.fusion.fuse(columns, s.weights, s.rrf_k)
+        if c.stored is not None and c.vector is not None and s.prf_docs > 0 and s.prf_weight > 0:
+            # Rocchio feedback, re-scored over the same candidates from their stored vectors (no second search).
+            top = np.argsort(-fused, kind="stable")[: s.prf_docs]
+            moved = c.vector + s.prf_weight * c.stored[top].mean(axis=0)
+            columns[0] = c.stored @ (moved / (np.linalg.norm(moved) or 1.0))
+            fused = s.fusion.fuse(columns, s.weights, s.rrf_k)
+        scores = _scaled(fused) + s.answer_type_bonus * c.answer + s.definition_bonus * c.definition
+        order = np.lexsort((c.rows, -scores))
+        return Scored(c.rows[order], scores[order], c.dense[order], c.bm25[order], c.dense_rank[order], c.bm25_rank[order],
+                      c.best_dense, c.best_bm25)
+
+
+def _scaled(fused: np.ndarray) -> np.ndarray:
+    """Fused scores scaled to [0, 1] over the candidates (the best is 1), whatever the fusion's own scale."""
+    if len(fused) == 0:
+        return fused
+    lo, hi = float(fused.min()), float(fused.max())
+    return np.ones_like(fused) if hi - lo < 1e-12 else (fused - lo) / (hi - lo)
+
+
+# ---------------------------------------------------------------- the product: passages of the corpus index
 
 
 @dataclass(frozen=True)
@@ -52,103 +402,14 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(float(x), 6)
 
 
-def _minmax(scores: np.ndarray) -> np.ndarray:
-    if len(scores) == 0:
-        return scores
-    lo, hi = float(scores.min()), float(scores.max())
-    return np.ones_like(scores) if hi - lo < 1e-9 else (scores - lo) / (hi - lo)
+@dataclass(frozen=True)
+class Ranking:
+    """One question's passages in order, and its strongest raw evidence in the whole index (what abstention reads)."""
 
-
-def fuse(dense: tuple[np.ndarray, np.ndarray], sparse: tuple[np.ndarray, np.ndarray], cfg: Config) -> list[Scored]:
-    """Reciprocal rank fusion, or a weighted sum of min-max normalised scores."""
-    d_ids, d_scores = dense
-    s_ids, s_scores = sparse
-    d_rank = {int(r): i + 1 for i, r in enumerate(d_ids)}
-    s_rank = {int(r): i + 1 for i, r in enumerate(s_ids)}
-    d_val = {int(r): float(v) for r, v in zip(d_ids, d_scores)}
-    s_val = {int(r): float(v) for r, v in zip(s_ids, s_scores)}
-    rows = list(dict.fromkeys([*d_rank, *s_rank]))
-    fused: dict[int, float] = {}
-    if cfg.fusion == "linear":
-        d_norm = dict(zip(map(int, d_ids), _minmax(np.asarray(d_scores, dtype=np.float64))))
-        s_norm = dict(zip(map(int, s_ids), _minmax(np.asarray(s_scores, dtype=np.float64))))
-        for r in rows:
-            fused[r] = cfg.dense_weight * d_norm.get(r, 0.0) + cfg.bm25_weight * s_norm.get(r, 0.0)
-    else:
-        for r in rows:
-            score = 0.0
-            if r in d_rank:
-                score += cfg.dense_weight / (cfg.rrf_k + d_rank[r])
-            if r in s_rank:
-                score += cfg.bm25_weight / (cfg.rrf_k + s_rank[r])
-            fused[r] = score
-    out = [Scored(r, fused[r], d_val.get(r), s_val.get(r), d_rank.get(r), s_rank.get(r)) for r in rows]
-    out.sort(key=lambda s: (-s.score, s.row))
-    return out
-
-
-_NUMBER = r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)"
-
-
-def expected_answer(query: str) -> re.Pattern | None:
-    """What an answer to a 'how many / how long / how old / how common / how much' question looks like.
-
-    Classic answer-type matching: "how many patients" expects a number near
-    "patients", "how long" a duration, "what age" an age. Other questions: None.
-    """
-    q = query.lower()
-    m = re.search(r"\bhow many\s+([a-z]+)", q)
-    if m:
-        return re.compile(rf"\b{_NUMBER}\s+(?:[\w-]+\s+){{0,3}}{re.escape(m.group(1)[:5])}", re.I)
-    if re.search(r"\bhow long\b", q):
-        return re.compile(rf"\b{_NUMBER}(?:\s*(?:-|to|–)\s*{_NUMBER})?\s+(?:years?|months?|weeks?|days?|hours?)\b", re.I)
-    if re.search(r"\bhow old\b|\bwhat age\b|\bat what age\b", q):
-        return re.compile(r"\b\d+(?:-|\s+to\s+)?\d*-?\s*year-old|\b(?:twenties|thirties|forties|fifties|sixties|\d0s)\b|\baged?\s+\d+", re.I)
-    if re.search(r"\bhow (?:common|often|frequent)\b|\bwhat (?:percent|percentage|proportion)\b", q):
-        return re.compile(rf"\d+(?:\.\d+)?\s*%|\b{_NUMBER}\s+(?:new\s+)?(?:cases|people|patients)\b|\b(?:per|each|every|a)\s+year\b|\bannually\b", re.I)
-    if re.search(r"\bhow much\b", q):
-        return re.compile(rf"\b{_NUMBER}\s*(?:mg|ml|g|grams?|kg|%|percent|units?|cells)\b", re.I)
-    return None
-
-
-def prefer_expected_answers(scored: list[Scored], query: str, text_of, bonus: float) -> list[Scored]:
-    """Move results that hold the expected kind of answer up by ``bonus`` (stable otherwise)."""
-    pattern = expected_answer(query) if bonus > 0 else None
-    if pattern is None:
-        return scored
-    out = [Scored(s.row, s.score + (bonus if pattern.search(text_of(s.row)) else 0.0), s.dense, s.bm25,
-                  s.dense_rank, s.bm25_rank) for s in scored]
-    out.sort(key=lambda s: (-s.score, s.row))
-    return out
-
-
-def rank(core: SearchCore, qvec: np.ndarray | None, tokens: list[str], cfg: Config, system: str = "hybrid",
-         k: int | None = None, allowed: np.ndarray | None = None) -> list[Scored]:
-    """Rows of ``core`` ranked for one query by ``system`` ("bm25", "dense" or "hybrid").
-
-    ``allowed`` is a boolean mask of rows a filter lets through; filtered
-    searches look at every row so that a filter never hides a match.
-    """
-    n = cfg.candidates if allowed is None else core.size
-    dense = core.dense(qvec, n) if system in ("dense", "hybrid") and qvec is not None else (np.zeros(0, np.int64), np.zeros(0, np.float32))
-    sparse = core.sparse(tokens, n) if system in ("bm25", "hybrid") else (np.zeros(0, np.int64), np.zeros(0, np.float32))
-    if allowed is not None:
-        dense = tuple(a[allowed[dense[0]]] for a in dense)
-        sparse = tuple(a[allowed[sparse[0]]] for a in sparse)
-    if system == "dense":
-        sparse = (np.zeros(0, np.int64), np.zeros(0, np.float32))
-    elif system == "bm25":
-        dense = (np.zeros(0, np.int64), np.zeros(0, np.float32))
-    scored = fuse(dense, sparse, cfg)
-    if system == "hybrid" and qvec is not None and cfg.prf_docs > 0 and cfg.prf_weight > 0 and scored:
-        feedback = np.vstack([core.vector(s.row) for s in scored[: cfg.prf_docs]])
-        moved = qvec + cfg.prf_weight * feedback.mean(axis=0)
-        moved /= np.linalg.norm(moved) or 1.0
-        dense = core.dense(moved, n)
-        if allowed is not None:
-            dense = tuple(a[allowed[dense[0]]] for a in dense)
-        scored = fuse(dense, sparse, cfg)
-    return scored[:k] if k else scored
+    query: str
+    hits: tuple[Hit, ...]
+    best_dense: float  # the question's own best cosine to any passage, before feedback moves its vector
+    best_bm25: float  # its best BM25 score against any passage
 
 
 def first_author_surnames(authors: tuple[str, ...]) -> tuple[str, ...]:
@@ -179,7 +440,7 @@ def named_documents(query: str, authors: dict[str, set[str]]) -> set[str]:
 
 
 class Retriever:
-    """A loaded index and model, shared read-only by every thread of the process."""
+    """A loaded index and model with the corpus's ``Searcher``, shared read-only by every thread of the process."""
 
     def __init__(self, index: CorpusIndex, embedder, cfg: Config, corpus: Corpus | None = None):
         self.index = index
@@ -187,33 +448,19 @@ class Retriever:
         self.cfg = cfg
         self.corpus = corpus  # the source texts quotes are verified against
         self.authors = author_index(index.documents)  # built once: every answer asks it
+        definitions, _ = passage_abbreviations(index.passages)
+        passages = index.passages
+
+        @lru_cache(maxsize=4096)
+        def text_of(row: int) -> str:
+            p = passages[row]
+            return expand(p.text, definitions.get(p.doc_id, {}))
+
+        fields = [document_text(m) for m in index.documents.values()]
+        self.searcher = Searcher(index.core, RankingSettings.from_config(cfg), text_of, fields.__getitem__)
 
     def named_documents(self, query: str) -> set[str]:
         return named_documents(query, self.authors)
-
-    def search(self, query: str, k: int | None = None, source_types: set[str] | None = None,
-               doc_ids: set[str] | None = None, sections: set[str] | None = None, system: str = "hybrid",
-               qvec: np.ndarray | None = None) -> list[Hit]:
-        k = k or self.cfg.top_k
-        allowed = None
-        if source_types or doc_ids or sections:
-            allowed = np.array([
-                (not source_types or p.source_type in source_types)
-                and (not doc_ids or p.doc_id in doc_ids)
-                and (not sections or p.section in sections)
-                for p in self.index.passages
-            ], dtype=bool)
-        if qvec is None and system != "bm25":
-            qvec = self.encode_query(query)
-        tokens = self.query_tokens(query)
-        scored = rank(self.index.core, qvec, tokens, self.cfg, system, None, allowed)
-        if system == "hybrid":
-            scored = prefer_expected_answers(scored, query, lambda row: self.index.passages[row].text, self.cfg.answer_type_bonus)
-        scored = scored[:k]
-        return [
-            Hit(self.index.passages[s.row], s.score, s.dense, s.bm25, s.dense_rank, s.bm25_rank)
-            for s in scored
-        ]
 
     def read_query(self, query: str) -> str:
         """The question with its abbreviations spelled out as the corpus defines them, like the passages."""
@@ -230,13 +477,37 @@ class Retriever:
     def query_tokens(self, query: str) -> list[str]:
         return bm25_tokens(query, self.index.core.stem)
 
-    def dense_scores(self, query: str) -> np.ndarray:
-        """Cosine similarity of the query to every passage (for thresholds)."""
-        qvec = self.encode_query(query)
-        ids, scores = self.index.core.dense(qvec, self.index.core.size)
-        out = np.zeros(self.index.core.size, dtype=np.float32)
-        out[ids] = scores
-        return out
+    def rank(self, query: str, k: int | None = None, qvec: np.ndarray | None = None, source_types: set[str] | None = None,
+             doc_ids: set[str] | None = None, sections: set[str] | None = None) -> Ranking:
+        """The question's passages, best first (at most ``k``), with its raw best cosine and BM25 score.
+
+        ``qvec`` is the question's vector when the caller has it (``encode_query``): the model then does not run again.
+        """
+        allowed = None
+        if source_types or doc_ids or sections:
+            allowed = np.array([
+                (not source_types or p.source_type in source_types)
+                and (not doc_ids or p.doc_id in doc_ids)
+                and (not sections or p.section in sections)
+                for p in self.index.passages
+            ], dtype=bool)
+        if qvec is None:
+            qvec = self.encode_query(query)
+        scored = self.searcher.rank(self.searcher.query(query, qvec, self.query_tokens(query)), allowed)
+        k = len(scored.rows) if k is None else k
+        hits = tuple(
+            Hit(self.index.passages[int(row)], float(score), float(d), float(b) if b > 0 else None,
+                int(dr) or None, int(br) or None)
+            for row, score, d, b, dr, br in zip(scored.rows[:k], scored.scores, scored.dense, scored.bm25,
+                                                scored.dense_rank, scored.bm25_rank)
+        )
+        return Ranking(query, hits, scored.best_dense, scored.best_bm25)
+
+    def search(self, query: str, k: int | None = None, source_types: set[str] | None = None,
+               doc_ids: set[str] | None = None, sections: set[str] | None = None,
+               qvec: np.ndarray | None = None) -> list[Hit]:
+        """Staff search: the ``k`` best passages (default ``top_k``), optionally filtered."""
+        return list(self.rank(query, k or self.cfg.top_k, qvec, source_types, doc_ids, sections).hits)
 
 
 Notice = Callable[[str], None]
@@ -255,18 +526,19 @@ def open_retriever(cfg: Config, corpus: Corpus | None = None, auto_build: bool =
     from .embed import get_embedder
 
     key = (str(Path(cfg.index_dir).resolve()), str(Path(cfg.corpus_dir).resolve()), cfg.model,
-           cfg.passage_max_chars, cfg.passage_overlap_sentences, cfg.stem, cfg.bm25_k1, cfg.bm25_b)
+           cfg.passage_max_chars, cfg.passage_overlap_sentences, cfg.stem, cfg.bm25_k1, cfg.bm25_b,
+           RankingSettings.from_config(cfg))
     with _LOCK:
         cached = _RETRIEVERS.get(key)
         if cached is not None:
             return cached
         say = notice or (lambda msg: None)
         embedder = get_embedder(cfg.model)
-        corpus = corpus or load_corpus(cfg.corpus_dir)
+        corpus = corpus or load_corpus(cfg.corpus_dir, trusted_sidecars(cfg.index_dir))
         reason = None
         try:
             manifest = read_manifest(cfg.index_dir)
-            reasons = stale_reasons(manifest, cfg, corpus, embedder.info.version)
+            reasons = stale_reasons(manifest, cfg, corpus, embedder.info)
             if reasons:
                 reason = "the index is stale: " + "; ".join(reasons)
         except IndexError_ as e:

@@ -16,15 +16,14 @@ DISCLAIMER = (
 
 ANSWERED = "Here is what my sources say. Each quote shows where it comes from and how strong that evidence is."
 
-NO_ANSWER = (
-    "I could not find anything in my sources that answers this question. "
-    "Please ask your clinician. Here are some questions my sources can answer:"
-)
+NO_ANSWER = "I could not find anything in my sources that answers this question. Please ask your clinician."
 
 NOT_ENGLISH = (
     "I can only read questions in English, and my sources are in English. "
-    "Please ask your clinician, or try asking in English. Here are some questions my sources can answer:"
+    "Please ask your clinician, or try asking in English."
 )
+
+SUGGESTIONS_INTRO = "Here are some questions my sources can answer:"
 
 URGENT = (
     "This may be an emergency. Call 911 (or your local emergency number) now, or go to the nearest emergency department. "
@@ -32,12 +31,26 @@ URGENT = (
     "EduBot cannot help in an emergency."
 )
 
+URGENT_HELP = (
+    "If this is an emergency, call 911 (or your local emergency number) now. "
+    "If you are thinking about suicide or harming yourself, call or text 988 (US)."
+)
+# The same line for messages that may not be in English (Spanish, the most common other language here).
+URGENT_HELP_OTHER_LANGUAGES = "Si es una emergencia, llame al 911 (o al número de emergencias de su país) ahora."
+
+
+def with_help(message: str, other_languages: bool = False) -> str:
+    """A non-emergency reply with the fixed line on where to get urgent help, so a missed emergency still points somewhere."""
+    return f"{message} {URGENT_HELP}" + (f" {URGENT_HELP_OTHER_LANGUAGES}" if other_languages else "")
+
+
 PERSONAL_ADVICE = (
     "I cannot advise on your personal care, such as which treatment to choose, how much of a medicine to take, "
     "or whether to stop or change a medicine. Please ask your clinician."
 )
 
-PERSONAL_ADVICE_WITH_PASSAGES = PERSONAL_ADVICE + " Below is general educational information from my sources."
+PERSONAL_ADVICE_WITH_PASSAGES = (PERSONAL_ADVICE + " " + URGENT_HELP
+                                 + " Below is general educational information from my sources.")
 
 INTERNAL_ERROR = "Something went wrong while answering this question. Please try again, or ask your clinician."
 INVALID_EMPTY = "Please type a question."
@@ -158,3 +171,99 @@ def citation_text(meta: DocMeta, section: str | None = None, page: int | None = 
     if where:
         parts.append(", ".join(where) + ".")
     return " ".join(parts)
+
+
+# ---------------------------------------------------------------- the patient app: short answers in plain words
+
+SPINNER = "Looking through EduBot's sources…"
+NEW_CHAT = "New chat"
+URGENT_HELP_LINE = URGENT_HELP  # the same fixed line, always beside the chat input
+URGENT_BANNER_DISMISS = "I have read this"
+READ_WITH_EARLIER = "I read this together with your earlier question: “{question}”"
+ASK_ON_ITS_OWN = "Ask it on its own instead"
+MORE_SOURCES = "More sources ({n})"
+MORE_FROM_SOURCE = "{n} more from this source"
+SHOW_IN_DOCUMENT = "Show in document"
+IN_DOCUMENT_CAPTION = "The quote, highlighted, in its paragraph of the source"
+SOURCE_LINKS = {"pubmed": "Open on PubMed", "doi": "Open the journal page", "url": "Open the source page"}
+KEY_LIMITS = "Limits of this source"
+ALL_LIMITS = "All {n} limits of this source, in full"
+ALSO_NOTED = "Also noted: {text}"
+LIMIT_BY = {"stated": "the authors say", "reviewer": "our reviewers say"}
+CITED_REFERENCE = "What reference [{number}] studied: {label}"
+MARKETING_CARD = "Advertising: a clinic promoting treatments it sells. Not research."
+CONFLICT_WARNING = "Conflict of interest: {note}"
+FEEDBACK_PROMPT = "Was this helpful?"
+FEEDBACK_UP = "Helpful"
+FEEDBACK_DOWN = "Not helpful"
+FEEDBACK_THANKS = "Thank you, your feedback was noted."
+FEEDBACK_REASON = "What was wrong? (optional)"
+FEEDBACK_REASONS = (
+    "It did not answer my question",
+    "Hard to understand",
+    "Too long",
+    "The sources look wrong",
+    "Something else",
+)
+STARTERS_LABEL = "Questions you can ask"
+
+# Plain words for the strength of a source, by its Oxford CEBM level (1 strongest).
+EVIDENCE_STRENGTH = {
+    1: "strongest kind of evidence",
+    2: "strong evidence",
+    3: "moderate evidence",
+    4: "weak evidence",
+    5: "very weak evidence",
+}
+NOT_IN_PEOPLE = "not tested in people"
+STRENGTH_NOT_RATED = "strength not rated"
+
+# Study designs in plain words: the first keyword found in a sidecar's study_type decides.
+STUDY_KINDS = (
+    ("meta-analysis", "Review combining several studies"),
+    ("systematic review", "Review combining several studies"),
+    ("narrative review", "Overview article, no new patient data"),
+    ("randomi", "Randomised trial"),
+    ("trial", "Small controlled trial"),
+    ("cohort", "Study comparing groups"),
+    ("case series", "Case series"),
+    ("case report", "Case report"),
+    ("technique", "Description of a surgical technique"),
+    ("technical note", "Description of a surgical technique"),
+    ("review", "Review article"),
+    ("animal", "Animal study"),
+)
+
+
+def plain_evidence_label(meta: DocMeta) -> str:
+    """A patient-readable evidence label, e.g. "Case report of 2 patients — weak evidence".
+
+    Built only from reviewed sidecar fields (study type, subjects, number of
+    patients, evidence level) and the fixed words above.
+    """
+    if meta.source_type == "marketing":
+        return "Clinic advertising — not research"
+    if meta.source_type == "patient_education":
+        official = meta.publisher and any(
+            w in meta.publisher for w in ("National Institute", "Food and Drug", "National Library", "U.S."))
+        return ("Government health information" if official else "Health information") + " — general facts, not a study"
+    study = (meta.study_type or "").lower()
+    kind = next((words for key, words in STUDY_KINDS if key in study), "Study")
+    animals = [s for s in meta.subjects if s in ("rats", "mice", "dogs", "animals")]
+    if animals:
+        return f"Animal study in {', '.join(animals)} — {NOT_IN_PEOPLE}"
+    if tuple(meta.subjects) == ("cells",):
+        return f"Laboratory study of cells — {NOT_IN_PEOPLE}"
+    who = f" of {meta.n_patients} patient" + ("" if meta.n_patients == 1 else "s") if meta.n_patients else ""
+    strength = EVIDENCE_STRENGTH.get(meta.evidence_level or 0, STRENGTH_NOT_RATED)
+    return f"{kind}{who} — {strength}"
+CITED_REFERENCES = "References this quote cites ({n})"
+MARKETING_CHIP = "Advertising, not research"
+
+
+def quote_location(section: str | None, page: int | None) -> str:
+    """Where in its source a quote stands, e.g. "From the section “Discussion”, page 4"."""
+    parts = [f"From the section “{section}”" if section else "", f"page {page}" if page else ""]
+    return ", ".join(p for p in parts if p)
+SOURCE_DATES = "Date on the source: {shown} · last checked by us: {checked}"
+DATE_NOT_SHOWN = "not shown"

@@ -1,0 +1,304 @@
+"""Whether the corpus can answer a question at all: "not in my sources" that knows what the corpus covers.
+
+A similarity threshold alone cannot tell "does PRP work for hair loss" from "does
+PRP work for hip necrosis": both are close to passages about PRP. What tells
+them apart is coverage: "hair" is a content word the corpus never uses, and the
+passage a quote would come from does not address it. So the decision reads
+five signals of the question against the index (and a few of their combinations):
+
+- ``best_dense``: the question's best cosine to any passage;
+- ``best_bm25``: its best BM25 score (log-scaled);
+- ``coverage``: the share of its content words the corpus uses, each weighted
+  by how rare the word is in English (rare words carry the question's topic);
+- ``uncovered``: the rarity weight of the rarest content word the corpus never uses;
+- ``focus``: the same weighted share, counted in the best-ranked document only
+  (does the passage that would be quoted address the question's words?).
+
+A small gradient-boosted tree model over them gives P(answerable): a short
+question fully covered by the corpus can be answerable at a cosine that would
+be too low for a long one, which a single linear cut cannot express (on the
+dev questions, trees hold abstention precision, recall and the share of
+answerable questions answered all above 0.9; a logistic model reaches 0.87).
+It was fitted on labelled questions (``edubot calibrate --fit``, stored as
+plain JSON trees in ``abstention.json`` and evaluated here in NumPy); the
+threshold is per corpus: ``edubot calibrate`` sets it from a corpus's own
+labelled questions and stores it in the index manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable, NamedTuple, Sequence
+
+import numpy as np
+
+from .safety.text import zipf
+
+ABSTENTION_FILE = "abstention.json"
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+MIN_WEIGHT = 0.5
+RARITY_CEILING = 7.0  # a word unknown to English weighs 7; "the" weighs the minimum
+
+
+class Signals(NamedTuple):
+    best_dense: float
+    best_bm25: float
+    coverage: float
+    uncovered: float
+    focus: float
+
+    def vector(self) -> np.ndarray:
+        """The model's features: the signals, and the combinations that matter (full coverage, cosine and
+        focus counted only as far as the corpus covers the question, a word no English list knows)."""
+        full = float(self.coverage >= 0.999)
+        return np.asarray([self.best_dense, math.log1p(max(0.0, self.best_bm25)), self.coverage, self.uncovered,
+                           self.focus, full, self.best_dense * self.coverage, self.focus * self.coverage,
+                           float(self.uncovered > 4.5)], dtype=np.float64)
+
+    def to_json(self) -> dict:
+        return {k: round(float(v), 4) for k, v in self._asdict().items()}
+
+
+def rarity(word: str) -> float:
+    return max(MIN_WEIGHT, RARITY_CEILING - zipf(word))
+
+
+@dataclass
+class Coverage:
+    """Which stemmed words the corpus uses, and which each document uses (read lazily, cached)."""
+
+    tokenize: Callable[[str], list[str]]  # the index's BM25 tokenizer: stems, no stopwords
+    vocabulary: frozenset[str]
+    document_words: Callable[[str], frozenset[str]]
+    _docs: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def content_words(self, text: str) -> list[tuple[str, str]]:
+        """(word, stem) for each content word of ``text`` (stopwords and question words dropped)."""
+        out = []
+        for word in _WORD.findall(text.lower()):
+            stems = self.tokenize(word)
+            if stems:
+                out.append((word, stems[-1]))
+        return out
+
+    def words_of(self, doc_id: str) -> frozenset[str]:
+        found = self._docs.get(doc_id)
+        if found is None:
+            found = self._docs[doc_id] = self.document_words(doc_id)
+        return found
+
+    def signals(self, text: str, best_dense: float, best_bm25: float, top_doc: str | None) -> Signals:
+        words = self.content_words(text)
+        if not words:
+            return Signals(best_dense, best_bm25, 0.0, 0.0, 0.0)
+        weights = [rarity(w) for w, _ in words]
+        total = sum(weights)
+        covered = [stem in self.vocabulary for _, stem in words]
+        in_top = self.words_of(top_doc) if top_doc else frozenset()
+        focus = sum(wt for wt, (_, stem) in zip(weights, words) if stem in in_top) / total
+        return Signals(
+            best_dense, best_bm25,
+            coverage=sum(wt for wt, c in zip(weights, covered) if c) / total,
+            uncovered=max((wt for wt, c in zip(weights, covered) if not c), default=0.0),
+            focus=focus,
+        )
+
+
+FEATURES = ("best_dense", "log_bm25", "coverage", "uncovered", "focus", "full_coverage", "dense_x_coverage",
+            "focus_x_coverage", "unknown_word")
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One regression tree: parallel arrays, as scikit-learn's histogram gradient boosting stores them."""
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]
+    leaf: tuple[bool, ...]
+    missing_left: tuple[bool, ...]
+
+    def predict(self, x: np.ndarray) -> float:
+        node = 0
+        while not self.leaf[node]:
+            v = x[self.feature[node]]
+            go_left = self.missing_left[node] if math.isnan(v) else v <= self.threshold[node]
+            node = self.left[node] if go_left else self.right[node]
+        return self.value[node]
+
+    def to_json(self) -> dict:
+        return {k: list(getattr(self, k)) for k in ("feature", "threshold", "left", "right", "value", "leaf", "missing_left")}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Tree":
+        return cls(tuple(int(v) for v in d["feature"]), tuple(float(v) for v in d["threshold"]), tuple(int(v) for v in d["left"]),
+                   tuple(int(v) for v in d["right"]), tuple(float(v) for v in d["value"]), tuple(bool(v) for v in d["leaf"]),
+                   tuple(bool(v) for v in d["missing_left"]))
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """P(answerable) = logistic(baseline + the trees' sum); answer when it reaches ``threshold``."""
+
+    baseline: float
+    trees: tuple[Tree, ...]
+    threshold: float = 0.5
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def probability(self, signals: Signals) -> float:
+        x = signals.vector()
+        z = self.baseline + sum(t.predict(x) for t in self.trees)
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def answerable(self, signals: Signals) -> bool:
+        return self.probability(signals) >= self.threshold
+
+    def with_threshold(self, threshold: float, **meta) -> "AbstentionModel":
+        return AbstentionModel(self.baseline, self.trees, round(float(threshold), 4), {**self.meta, **meta})
+
+    @property
+    def identity(self) -> str:
+        """A digest of the trees: a threshold calibrated for one model means nothing for another."""
+        import hashlib
+
+        return hashlib.sha256(json.dumps([self.baseline, [t.to_json() for t in self.trees]]).encode()).hexdigest()[:16]
+
+    def to_json(self) -> dict:
+        return {"features": list(FEATURES), "baseline": self.baseline, "trees": [t.to_json() for t in self.trees],
+                "threshold": self.threshold, "meta": self.meta}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "AbstentionModel":
+        if data.get("features") != list(FEATURES):
+            raise ValueError(f"abstention model reads {data.get('features')}, not {list(FEATURES)}")
+        return cls(float(data["baseline"]), tuple(Tree.from_json(t) for t in data["trees"]), float(data["threshold"]),
+                   data.get("meta", {}))
+
+
+def for_corpus(model: AbstentionModel, manifest: dict, configured: float | None = None) -> tuple[AbstentionModel, list[str]]:
+    """The model with the threshold that fits this index's corpus, and plain notes for staff.
+
+    In order: a threshold set in the configuration; the one ``edubot calibrate``
+    stored in the manifest (noted when the corpus changed since); the bundled
+    model's own, when this is the corpus it was fitted on; otherwise a
+    conservative threshold (one that withheld answers from 98% of unanswerable
+    dev questions), with a note to calibrate.
+    """
+    notes: list[str] = []
+    stored = (manifest or {}).get("calibration", {}).get("abstention")
+    corpus_hash = (manifest or {}).get("corpus_hash")
+    if configured is not None:
+        return model.with_threshold(configured, source="configuration"), notes
+    if stored and stored.get("model") != model.identity:
+        notes.append("'not in my sources' was calibrated for an earlier abstention model; run `edubot calibrate` again")
+        stored = None
+    if stored and stored.get("threshold") is not None:
+        if stored.get("corpus_hash") != corpus_hash:
+            notes.append("'not in my sources' was calibrated for an earlier version of the corpus; "
+                         "run `edubot calibrate` again with its labelled questions")
+        return model.with_threshold(stored["threshold"], source="calibrated"), notes
+    if model.meta.get("corpus_hash") and model.meta.get("corpus_hash") == corpus_hash:
+        return model, notes
+    notes.append("'not in my sources' is not calibrated for this corpus, so EduBot abstains conservatively; "
+                 "run `edubot calibrate` with its labelled questions (README: Adding documents)")
+    return model.with_threshold(model.meta.get("conservative_threshold", max(model.threshold, 0.85)),
+                                source="conservative"), notes
+
+
+def load_model(path: Path | None = None) -> AbstentionModel:
+    text = (Path(path).read_text(encoding="utf-8") if path
+            else resources.files("edubot").joinpath(ABSTENTION_FILE).read_text(encoding="utf-8"))
+    return AbstentionModel.from_json(json.loads(text))
+
+
+# ---------------------------------------------------------------- fitting and calibration
+
+def fit_model(signals: Sequence[Signals], answerable: Sequence[bool], seed: int = 0) -> AbstentionModel:
+    """Trees from labelled questions (scikit-learn, imported only here), exported to plain JSON."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x = np.vstack([s.vector() for s in signals])
+    y = np.asarray(answerable, dtype=bool)
+    model = HistGradientBoostingClassifier(max_depth=3, learning_rate=0.05, max_iter=200, class_weight="balanced",
+                                           random_state=seed).fit(x, y)
+    trees = []
+    for (predictor,) in model._predictors:  # one tree per boosting round for two classes
+        n = predictor.nodes
+        trees.append(Tree(tuple(int(v) for v in n["feature_idx"]), tuple(float(v) for v in n["num_threshold"]),
+                          tuple(int(v) for v in n["left"]), tuple(int(v) for v in n["right"]),
+                          tuple(float(v) for v in n["value"]), tuple(bool(v) for v in n["is_leaf"]),
+                          tuple(bool(v) for v in n["missing_go_to_left"])))
+    fitted = AbstentionModel(float(np.ravel(model._baseline_prediction)[0]), tuple(trees), 0.5,
+                             {"questions": len(signals), "answerable": int(y.sum()), "rounds": len(trees)})
+    check = model.predict_proba(x[:20])[:, 1]
+    mine = [fitted.probability(s) for s in signals[:20]]
+    if not np.allclose(check, mine, atol=1e-6):
+        raise RuntimeError("exported trees disagree with scikit-learn's model")
+    return fitted
+
+
+def cross_validated(signals: Sequence[Signals], answerable: Sequence[bool], folds: int = 5, seed: int = 0) -> list[float]:
+    """Each question's P(answerable) from trees fitted without it: what a threshold must be chosen on, since
+    trees fit their own training questions almost perfectly."""
+    rng = np.random.default_rng(seed)
+    fold_of = rng.integers(0, folds, size=len(signals))
+    out = [0.0] * len(signals)
+    for f in range(folds):
+        train = [i for i in range(len(signals)) if fold_of[i] != f]
+        model = fit_model([signals[i] for i in train], [answerable[i] for i in train], seed)
+        for i in range(len(signals)):
+            if fold_of[i] == f:
+                out[i] = model.probability(signals[i])
+    return out
+
+
+class Calibration(NamedTuple):
+    threshold: float
+    precision: float  # of abstaining
+    recall: float
+    answered: float  # share of answerable questions answered
+
+
+def quality(probabilities: Sequence[float], answerable: Sequence[bool], threshold: float) -> Calibration:
+    tp = fp = fn = 0
+    kept = 0
+    for p, a in zip(probabilities, answerable):
+        abstain = p < threshold
+        tp += abstain and not a
+        fp += abstain and a
+        fn += (not abstain) and (not a)
+        kept += a and not abstain
+    n_answerable = sum(1 for a in answerable if a)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    return Calibration(threshold, round(precision, 4), round(recall, 4), round(kept / n_answerable, 4) if n_answerable else 1.0)
+
+
+def choose_threshold(probabilities: Sequence[float], answerable: Sequence[bool], floor: float = 0.9) -> Calibration:
+    """The threshold that answers the most answerable questions while abstention precision and recall both
+    stay at or above ``floor``; where no threshold reaches that, the best minimum of the two.
+
+    Candidates are midpoints between observed probabilities, so the choice
+    sits between an answerable and an unanswerable question, never on one.
+    """
+    values = sorted(set(round(float(p), 4) for p in probabilities))
+    candidates = [round((a + b) / 2, 4) for a, b in zip(values, values[1:])] or [0.5]
+    scored = [quality(probabilities, answerable, t) for t in candidates]
+    good = [c for c in scored if c.precision >= floor and c.recall >= floor]
+    if good:
+        return max(good, key=lambda c: (c.answered, min(c.precision, c.recall), -c.threshold))
+    return max(scored, key=lambda c: (min(c.precision, c.recall), c.answered, -c.threshold))
+
+
+def words_from_texts(texts: Iterable[str], tokenize: Callable[[str], list[str]]) -> frozenset[str]:
+    out: set[str] = set()
+    for t in texts:
+        out.update(tokenize(t))
+    return frozenset(out)

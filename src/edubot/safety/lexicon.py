@@ -1,0 +1,266 @@
+"""Concept lexicons and the co-occurrence rules that combine them (``lexicon.toml``).
+
+Single phrases cannot tell an emergency from a worry: "fever" alone is not
+one, "swollen knee" alone is not one, a fever with a hot swollen knee is. So
+the lexicon names concepts (lists of phrasings) and rules say which concepts
+must meet inside one window of the message (a few neighbouring sentences), so
+an emergency buried in a long post is found where it is told.
+
+A match does not count when it is negated ("no fever, no redness") or told as
+past history ("had a heart attack in 2015"), and most rules do not fire inside
+a question framed as general ("what are the signs of a stroke") or as fiction.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Mapping, NamedTuple
+
+from .text import fold, sentences
+
+NEGATORS = frozenset("no not never without nor denies deny denied zero none".split())
+NEGATION_REACH = 3  # words before a match that a negator reaches
+WINDOW_CHARS = 350  # neighbouring sentences read together, up to this length
+_PUNCTUATION = re.compile(r"[^\w'\s,\u0300-\u036f\u0900-\u097f\u0610-\u061a\u064b-\u065f]+")  # marks stay
+_LOOSE_APOSTROPHE = re.compile(r"(?<![\w])'|'(?![\w])")  # quote marks, not "can't"
+# Scripts written without spaces between words (and two that attach particles): phrases match anywhere.
+# Arabic and Devanagari are spaced, but attach particles ("ولا") and marks that word boundaries would split.
+_UNSPACED = re.compile(r"[\u1100-\u11ff\u3130-\u318f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0600-\u06ff\u0900-\u097f]")
+FRAMING = ("educational", "not_real", "past", "chronic", "present", "resolved")
+
+
+class LexiconError(Exception):
+    """A lexicon file that cannot be used; the message names the file and the entry."""
+
+
+def _token_regex(token: str) -> str:
+    if token == "_":
+        return r"\S+"
+    out = []
+    for ch in token:
+        out.append(r"[\w'-]*" if ch == "*" else r"\d" if ch == "_" else re.escape(ch))
+    return "".join(out)
+
+
+def phrase_regex(phrase: str) -> str:
+    """One phrase of the lexicon as a regular expression over folded, punctuation-free text."""
+    tokens = phrase.split()
+    parts: list[str] = []
+    gap = False
+    for token in tokens:
+        if token == "..":
+            gap = True
+            continue
+        if parts:
+            parts.append(r"\s+(?:\S+\s+){0,3}" if gap else r"\s+")
+        parts.append(_token_regex(token))
+        gap = False
+    body = "".join(parts)
+    if _UNSPACED.search(phrase):
+        return body
+    return rf"(?<![\w'])(?:{body})(?![\w'])"
+
+
+class Span(NamedTuple):
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # "urgent" or "advice"
+    category: str
+    when: tuple[str, ...]
+    educational: bool = True  # False: fires even in a general or fictional framing
+
+    def __str__(self) -> str:
+        return f"{self.category}: {' + '.join(self.when)}"
+
+
+class Finding(NamedTuple):
+    rule: Rule
+    window: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    slang: Mapping[str, str]
+    concepts: Mapping[str, re.Pattern]
+    rules: tuple[Rule, ...]
+    words: frozenset[str]  # every word the lexicon spells out: targets for spelling correction
+    idioms: re.Pattern = re.compile(r"(?!x)x")  # figures of speech removed before matching
+
+    # ------------------------------------------------------------ reading a message
+
+    def _sentences(self, detect: str) -> tuple[list[str], list[dict[str, bool]]]:
+        sents = [self.idioms.sub(" ", _LOOSE_APOSTROPHE.sub(" ", _PUNCTUATION.sub(" ", s)).replace(",", " , "))
+                 for s in sentences(detect)] or [detect]
+        framing = [{f: bool(self.concepts[f].search(s)) for f in FRAMING} for s in sents]
+        # "I attempted suicide when I was 19. I'm 40 now, doing really well": the resolution may follow later.
+        resolved = any(f["resolved"] for f in framing)
+        for f in framing:
+            f["resolved_here"] = resolved
+        return sents, framing
+
+    def stated(self, detect: str, concepts: Iterable[str]) -> list[bool]:
+        """Which ``concepts`` the folded text states of now (not negated, not past, not fiction): the
+        classifier's features, read with the rules' own sense of negation and time."""
+        sents, framing = self._sentences(detect)
+        return [any(self._counts(c, s, f) and not f["not_real"] for s, f in zip(sents, framing)) for c in concepts]
+
+    def _spans(self, concept: str, text: str) -> list[Span]:
+        return [Span(m.start(), m.end()) for m in self.concepts[concept].finditer(text)]
+
+    def _counts(self, concept: str, sentence: str, framing: Mapping[str, bool], literal: bool = False,
+                lasting: bool = False) -> bool:
+        """Whether ``concept`` is said of now, in this sentence: matched, not negated, not past history.
+
+        ``literal``: matched at all (a request for advice is one whatever its tense). ``lasting``: a state
+        that is serious however long it has lasted (suicidal thoughts "for months" are still now).
+        """
+        for span in self._spans(concept, sentence):
+            if literal:
+                return True
+            before = sentence[: span.start].split(",")[-1].split()[-NEGATION_REACH:]  # a comma ends a negation
+            if any(w in NEGATORS for w in before):
+                continue
+            if lasting:
+                # Thoughts of suicide "for months" are still now; only a crisis told as over is not.
+                if framing["past"] and framing["resolved_here"]:
+                    continue
+            elif framing["resolved"] or ((framing["past"] or framing["chronic"]) and not framing["present"]):
+                continue
+            return True
+        return False
+
+    def findings(self, detect: str, kind: str = "urgent") -> list[Finding]:
+        """Every rule of ``kind`` that fires in some window of the folded message."""
+        sents, framing = self._sentences(detect)
+        rules = [r for r in self.rules if r.kind == kind]
+        said: dict[tuple[str, int, bool], bool] = {}
+
+        def counts(concept: str, i: int, lasting: bool) -> bool:
+            if (concept, i, lasting) not in said:
+                said[concept, i, lasting] = self._counts(concept, sents[i], framing[i], kind != "urgent", lasting)
+            return said[concept, i, lasting]
+
+        found: list[Finding] = []
+        for start, end in windows([len(s) for s in sents], WINDOW_CHARS):
+            window = range(start, end)
+            for rule in rules:
+                if any(f.rule is rule for f in found):
+                    continue
+                ok = True
+                for concept in rule.when:
+                    where = [i for i in window if counts(concept, i, not rule.educational)]
+                    # Fiction, exams and statistics are about no one here and now; general questions are
+                    # about no one unless the writer speaks of themselves.
+                    where = [i for i in where if not framing[i]["not_real"]]
+                    if rule.educational and kind == "urgent":
+                        # General questions and fiction about emergencies are not emergencies.
+                        where = [i for i in where if not (framing[i]["educational"] and not _first_person(sents[i]))]
+                    if not where:
+                        ok = False
+                        break
+                if ok:
+                    found.append(Finding(rule, " ".join(sents[i] for i in window)))
+        return found
+
+
+_FIRST_PERSON = re.compile(r"(?<![\w'])(i|i am|me|my|mine|we|us|our|myself)(?![\w'])")
+
+
+def _first_person(sentence: str) -> bool:
+    return bool(_FIRST_PERSON.search(sentence))
+
+
+def windows(lengths: list[int], max_chars: int) -> Iterable[tuple[int, int]]:
+    """Runs of neighbouring sentences [start, end) of at most ``max_chars`` (always at least one sentence).
+
+    Every sentence starts a window, so a pair of facts told in two neighbouring
+    sentences is always read together when they fit.
+    """
+    n = len(lengths)
+    if sum(lengths) <= max_chars:
+        yield 0, n
+        return
+    for start in range(n):
+        end, size = start + 1, lengths[start]
+        while end < n and size + lengths[end] <= max_chars:
+            size += lengths[end]
+            end += 1
+        yield start, end
+        if end == n:
+            return
+
+
+# ---------------------------------------------------------------- loading
+
+def _parse(data: dict, source: str) -> tuple[dict, dict, list[Rule]]:
+    slang = data.get("slang", {})
+    concepts = data.get("concepts", {})
+    if not isinstance(slang, dict) or not isinstance(concepts, dict):
+        raise LexiconError(f"{source}: [slang] and [concepts] must be tables")
+    for name, phrases in concepts.items():
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+            raise LexiconError(f"{source}: concept '{name}' must be a list of phrases")
+    rules = []
+    for kind in ("urgent", "advice"):
+        for i, raw in enumerate(data.get(kind, [])):
+            when = raw.get("when") if isinstance(raw, dict) else None
+            if not when or not isinstance(when, list) or not isinstance(raw.get("category"), str):
+                raise LexiconError(f"{source}: [[{kind}]] entry {i + 1} needs a category and a list 'when'")
+            rules.append(Rule(kind, raw["category"], tuple(when), bool(raw.get("educational", True))))
+    return slang, concepts, rules
+
+
+def build_lexicon(sources: Iterable[tuple[dict, str]]) -> Lexicon:
+    """Merge lexicon tables (the bundled one first, a clinic's additions after) and compile them."""
+    slang: dict[str, str] = {}
+    phrases: dict[str, list[str]] = {}
+    rules: list[Rule] = []
+    idioms: list[str] = []
+    for data, source in sources:
+        s, c, r = _parse(data, source)
+        idioms.extend(data.get("idioms", {}).get("phrases", []))
+        slang.update({str(k).lower(): str(v) for k, v in s.items()})
+        for name, items in c.items():
+            phrases.setdefault(name, []).extend(items)
+        rules.extend(r)
+    for f in FRAMING:
+        phrases.setdefault(f, [])
+    missing = sorted({c for r in rules for c in r.when} - set(phrases))
+    if missing:
+        raise LexiconError(f"rules name concepts that are not defined: {', '.join(missing)}")
+    compiled = {}
+    for name, items in phrases.items():
+        alternatives = sorted({phrase_regex(fold(p.strip())) for p in items}, key=len, reverse=True)
+        compiled[name] = re.compile("|".join(alternatives) if alternatives else r"(?!x)x")
+    words = frozenset(w for items in phrases.values() for p in items for w in re.findall(r"[a-z]{4,}", p.lower()))
+    words |= frozenset(w for v in slang.values() for w in re.findall(r"[a-z]{4,}", v.lower()))
+    idiom_re = re.compile("|".join(sorted({phrase_regex(fold(p)) for p in idioms}, key=len, reverse=True)) or r"(?!x)x")
+    return Lexicon(slang=slang, concepts=compiled, rules=tuple(rules), words=words, idioms=idiom_re)
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise LexiconError(f"{path}: cannot be read ({e.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise LexiconError(f"{path}: not a valid lexicon file ({e})") from None
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(extra: str | None = None) -> Lexicon:
+    """The bundled lexicon, with a clinic's own file merged in when one is named."""
+    bundled = tomllib.loads(resources.files("edubot.safety").joinpath("lexicon.toml").read_text(encoding="utf-8"))
+    sources = [(bundled, "lexicon.toml")]
+    if extra:
+        sources.append((read_toml(Path(extra)), str(extra)))
+    return build_lexicon(sources)

@@ -1,0 +1,236 @@
+"""Patient text as triage and search need to read it.
+
+Patients type "cant breath", "took like 20 of my tramadol", "presnisone",
+"temp 101.8". Triage must see "cannot breathe", a pill count, "prednisone" and
+a fever. This module turns a message into:
+
+- ``shown``: the message as EduBot repeats it (NFKC, control and invisible
+  characters removed, spaces collapsed) — never altered otherwise;
+- ``corrected``: the message with text speak expanded and misspellings of
+  known words corrected, case kept — what the dense model and BM25 read;
+- ``detect``: ``corrected`` lower-cased and without accents, with marker words
+  for facts a phrase list cannot see (a fever from a temperature, a count of
+  pills) — what the lexicon rules read.
+
+Spelling is corrected only toward words that matter (the lexicon's and the
+corpus's) and only for words no English dictionary knows, so an ordinary
+word is never "corrected" into an alarming one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Mapping, NamedTuple
+
+# Zero-width, bidirectional overrides and other format characters: invisible, and a way to hide text.
+_FORMAT_CATEGORIES = {"Cf", "Cc", "Cs", "Co", "Cn"}
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
+# Letters NFKD does not decompose but patients type without the mark.
+_FOLD = str.maketrans({"đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "œ": "oe"})
+
+TEMP_MARKER = "hightemp"
+PILLS_MARKER = "tookmanypills"
+
+
+def normalize(text: str) -> str:
+    """NFKC, with control, zero-width and direction-override characters removed and spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = "".join(" " if ch in "\t\n\r\v\f" else ch for ch in text
+                   if ch in "\t\n\r\v\f" or unicodedata.category(ch) not in _FORMAT_CATEGORIES)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ("Qué" → "que", "đau" → "dau"): how the lexicon is written and matched."""
+    text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_APOSTROPHES)
+
+
+# ---------------------------------------------------------------- sentences
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\s*\n+\s*|(?<=[。！？])")
+
+
+def sentences(text: str) -> list[str]:
+    """Rough sentence split of patient text (no abbreviation handling needed: windows overlap anyway)."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text or "")]
+    return [p for p in parts if p]
+
+
+# ---------------------------------------------------------------- spelling
+
+@lru_cache(maxsize=1)
+def english_counts() -> dict[str, int]:
+    """The word list shipped with symspellpy (82,765 English words with their counts in a web corpus)."""
+    from importlib import resources
+
+    path = resources.files("symspellpy").joinpath("frequency_dictionary_en_82_765.txt")
+    counts: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, _, count = line.partition(" ")
+        if word and count.strip().isdigit():
+            counts[word] = int(count)
+    return counts
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Words never to correct."""
+    return frozenset(english_counts())
+
+
+@lru_cache(maxsize=1)
+def _log_total() -> float:
+    import math
+
+    return math.log10(sum(english_counts().values()))
+
+
+def zipf(word: str) -> float:
+    """How common a word is in English on the Zipf scale (0: unknown, 7: "the"), from the shipped counts."""
+    import math
+
+    count = english_counts().get(word.lower())
+    return 0.0 if not count else max(0.0, math.log10(count) - _log_total() + 9)
+
+
+class Speller:
+    """Corrects unknown words toward a small target vocabulary (lexicon + corpus words) with SymSpell.
+
+    A word is left alone when it is short, holds a digit, or is a word the
+    English list, the lexicon or the corpus knows. Otherwise it becomes the
+    nearest target word within one edit (two for words of seven letters or
+    more), if exactly one target word is nearest.
+    """
+
+    def __init__(self, targets: Iterable[str]):
+        from symspellpy import SymSpell
+
+        self.targets = frozenset(w for w in (t.lower() for t in targets) if w.isalpha() and len(w) >= 4)
+        self._symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        for word in self.targets:
+            self._symspell.create_dictionary_entry(word, 1)
+        self._known = english_words() | self.targets
+
+    def correct(self, word: str) -> str:
+        w = word.lower()
+        if len(w) < 4 or not w.isalpha() or not w.isascii() or w in self._known:
+            return word
+        return self._lookup(w) or word
+
+    @lru_cache(maxsize=20_000)
+    def _lookup(self, w: str) -> str | None:
+        from symspellpy import Verbosity
+
+        distance = 2 if len(w) >= 7 else 1
+        found = [s.term for s in self._symspell.lookup(w, Verbosity.CLOSEST, max_edit_distance=distance)]
+        if len(found) > 1:
+            # A tie: two swapped letters are the likeliest slip ("wnat" is "want", not "what"); else do not guess.
+            found = [t for t in found if sorted(t) == sorted(w)]
+        return found[0] if len(found) == 1 else None
+
+
+# ---------------------------------------------------------------- facts a phrase list cannot see
+
+_NUMBER_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+                 "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
+                 "dozen": 12, "handful": 10}
+_TEMP = re.compile(r"(?<![\d/.])(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°|º|deg(?:rees?)?\b)?\s*(c|f|celsius|fahrenheit|centigrade)?(?![\w/])"
+                   r"(?!\s*(?:years?|yrs?|yo|y/o|-year|months?|weeks?|days?|lbs?|kg|stone|mg|minutes?|mins?|hours?|hrs?|times)\b)")
+_FEVER_CONTEXT = re.compile(r"\b(fever|temp|temperature|thermometer|febrile|degrees|spiking|running|reading|burning up|hot)|°|º", re.I)
+# "im at 101", "hit 39.5": a bare reading in the fever range, unless it is another measurement.
+_READING_BEFORE = re.compile(r"\b(at|hit|hitting|reached|reads|reading)\s*$")
+_OTHER_MEASURE = re.compile(r"\b(bp|blood pressure|pulse|heart rate|bpm|weigh\w*|lbs|kg|stone|sugar|glucose|oxygen|sats|mg)\b")
+_COUNT = re.compile(r"(?<![\d.,/])(\d{2,4})(?![\d.,/%])\s+(?!(?:" + "|".join(
+    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml "
+    "milligrams grams g kg lbs steps times miles km am pm percent seconds secs degrees f c over years-old".split()) + r")\b)")
+COUNT_MARKER = "manycount"
+_TOOK = re.compile(
+    r"\b(took|taken|take|taking|swallowed|swallow|ate|eaten|had|downed|necked|popped|chugged)\s+"
+    r"((?:like|about|around|maybe|over|almost|nearly|at least|roughly|probably|a good)\s+)*"
+    r"(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")(?:\s*(?:or|-|to)\s*\d{1,4})?\s+"
+    r"(?:(?:of\s+)?(?:my|his|her|their|the|mums?|moms?|dads?|nans?|grans?|\w+s)\s+)?(\w+)")
+_NOT_PILLS = frozenset(
+    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml milligrams "
+    "grams g kg lbs steps times miles km am pm percent seconds secs shots injections jabs sessions treatments surgeries "
+    "operations ops appointments visits kids children drinks beers glasses cups rounds cortisone prp".split())
+
+
+def _is_fever(value: str, unit: str | None, sentence: str, before: str) -> bool:
+    x = float(value.replace(",", "."))
+    unit = (unit or "").lower()[:1]
+    if not unit and not _FEVER_CONTEXT.search(sentence) and (
+            not _READING_BEFORE.search(before) or _OTHER_MEASURE.search(sentence)):
+        return False
+    if unit == "c" or (not unit and 35 <= x <= 43.5):
+        return 38.0 <= x <= 43.5
+    if unit == "f" or (not unit and 95 <= x <= 110):
+        return 100.4 <= x <= 110
+    return False
+
+
+def mark_facts(detect: str, min_pills: int = 6) -> str:
+    """Marker words for facts a phrase cannot see: a temperature of 38 °C / 100.4 °F or more, "took N of my X"
+    with N ≥ ``min_pills``, and "manycount" before a count of ten or more things."""
+    markers = []
+    for sentence in sentences(detect) or [detect]:
+        if any(_is_fever(m.group(1), m.group(2), sentence, sentence[: m.start()]) for m in _TEMP.finditer(sentence)):
+            markers.append(TEMP_MARKER)
+            break
+    for m in _TOOK.finditer(detect):
+        raw = m.group(3)
+        n = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, 0)
+        if n >= min_pills and m.group(4) not in _NOT_PILLS:
+            markers.append(PILLS_MARKER)
+            break
+    # Ten or more of something that is not a time or a dose: "swallowed 30 tylenol", "40 of my pills".
+    detect = _COUNT.sub(lambda m: f"{COUNT_MARKER} {m.group(1)} " if int(m.group(1)) >= 10 and not 1900 <= int(m.group(1)) <= 2100
+                        else m.group(0), detect)
+    return detect + "".join(f" {w}" for w in markers)
+
+
+# ---------------------------------------------------------------- the whole reading
+
+class PatientText(NamedTuple):
+    shown: str
+    corrected: str
+    detect: str
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Reads patient messages with one slang table and one speller (built once, shared by threads)."""
+
+    slang: Mapping[str, str] = field(default_factory=dict)
+    speller: Speller | None = None
+
+    def expand_slang(self, text: str) -> str:
+        """Text speak and contractions spelled out ("cant" → "cannot", "u" → "you", "od'd" → "overdosed")."""
+        if not self.slang:
+            return text
+
+        def swap(m: re.Match) -> str:
+            word = m.group(0)
+            key = word.lower().translate(_APOSTROPHES)
+            found = self.slang.get(key)
+            if found is None and "'" in key:
+                found = self.slang.get(key.replace("'", ""))
+            return word if found is None else found
+
+        return _WORD.sub(swap, text)
+
+    def correct(self, text: str) -> str:
+        if self.speller is None:
+            return text
+        speller = self.speller
+        return _WORD.sub(lambda m: speller.correct(m.group(0)), text)
+
+    def read(self, text: str) -> PatientText:
+        shown = normalize(text)
+        corrected = self.correct(self.expand_slang(shown))
+        detect = mark_facts(fold(corrected))
+        return PatientText(shown, corrected, detect)
