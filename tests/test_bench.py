@@ -20,17 +20,17 @@ def test_peak_memory_is_the_child_process_own():
 
 def test_cold_start_reports_ask_beside_the_bare_import(built, cfg_index):
     ask_args = ["--corpus", str(CORPUS), "--index", str(cfg_index.index_dir)]
-    report = bench.cold_start(ask_args, runs=1, questions=("biopsy",))
+    report = bench.cold_start(ask_args, runs=1, questions=("osteonecrosis",))
     rows = {r["command"]: r for r in report["rows"]}
-    assert set(rows) == {"ask biopsy", "import sentence_transformers"}
+    assert set(rows) == {"ask osteonecrosis", "import sentence_transformers"}
     for row in rows.values():
         assert len(row["seconds"]) == 1 and row["median_s"] > 0 and row["median_peak_mb"] > 0
-    ask, bare = rows["ask biopsy"], rows["import sentence_transformers"]
+    ask, bare = rows["ask osteonecrosis"], rows["import sentence_transformers"]
     assert ask["ratio_to_import"] == round(ask["median_s"] / bare["median_s"], 3)
     text = bench.format_cold(report)
-    assert "ask biopsy" in text and "import sentence_transformers" in text and "of the bare import" in text
+    assert "ask osteonecrosis" in text and "import sentence_transformers" in text and "of the bare import" in text
 
 
 def test_a_failing_ask_is_named_not_timed(tmp_path):
     with pytest.raises(RuntimeError, match="exit code 2"):
-        bench.cold_start(["--corpus", str(tmp_path / "missing")], runs=1, questions=("biopsy",))
+        bench.cold_start(["--corpus", str(tmp_path / "missing")], runs=1, questions=("osteonecrosis",))

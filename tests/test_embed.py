@@ -61,7 +61,7 @@ def test_onnx_equals_sentence_transformers_on_questions_and_passages(embedder, r
 
     passages = retriever.index.passages
     abbreviations, _ = passage_abbreviations(passages)
-    texts = [index_text(p, retriever.index.documents[p.doc_id], abbreviations[p.doc_id]) for p in passages]
+    texts = [index_text(p.text, p.section, abbreviations[p.doc_id]) for p in passages]
     for batch in (questions, texts):
         diff = np.abs(embedder.encode(batch, batch_size=16) - reference.encode(batch, batch_size=16)).max()
         assert diff < 1e-5

@@ -159,7 +159,7 @@ def run_load(answerer, threads: int = 8, per_thread: int = 200) -> dict:
 
 COLD_QUESTION = "did they do a biopsy?"
 # One word: triage does not run its language check (wordfreq), so this row is the engine alone.
-COLD_KEYWORD = "biopsy"
+COLD_KEYWORD = "osteonecrosis"
 
 
 # Runs a command and reports its wall time, peak memory and exit code. It runs in a small process of
