@@ -65,7 +65,9 @@ def test_evaluate_beir_on_a_tiny_folder(tiny_beir, embedder, tmp_path):
 
 def test_eval_beir_cli_json(tiny_beir, tmp_path, capsys):
     assert main(["eval-beir", str(tiny_beir), "--json", "--cache", str(tmp_path / "c")]) == 0
-    report = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # standard output stays clean JSON...
+    assert "evaluating hybrid" in captured.err  # ...while progress goes to standard error
     assert {"dataset", "split", "default", "build_s", "systems", "ranking"} <= report.keys()
     assert report["systems"][report["default"]]["ndcg@10"] > 0.9
 
@@ -99,7 +101,8 @@ def test_benchmark_windows_get_the_product_abbreviation_step():
     assert owner.tolist() == [0, 1] and agreed == {"THR": "total hip replacement"}  # titles are not in the windows
 
 
-def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder):
+@pytest.mark.parametrize("title_context", [False, True])
+def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder, title_context):
     """The same documents, as a corpus folder and as a BEIR folder: the product's search and eval-beir
     give the same order and the same scores for the same question (one ranking path)."""
     from conftest import write_doc
@@ -127,7 +130,7 @@ def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder):
             fh.write(json.dumps({"_id": f"q{i}", "text": q}) + "\n")
     (beir_dir / "qrels" / "test.tsv").write_text("".join(f"q{i}\tstatins\t1\n" for i in range(len(questions))))
 
-    cfg = Config(corpus_dir=corpus_dir, index_dir=tmp_path / "index")
+    cfg = Config(corpus_dir=corpus_dir, index_dir=tmp_path / "index", title_context=title_context)
     build_index(cfg, embedder=embedder)
     product = Retriever(load_index(cfg.index_dir), embedder, cfg)
     engine, _ = build_engine(load_beir(beir_dir, "test"), RankingSettings.from_config(cfg), cfg, embedder, tmp_path / "cache")

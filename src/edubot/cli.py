@@ -201,8 +201,9 @@ def cmd_eval_beir(args: argparse.Namespace) -> int:
     reports = []
     for folder, split in zip(args.folder, splits * len(args.folder) if len(splits) == 1 else splits):
         try:
-            report = evaluate_beir(folder, split, cfg, embedder, cache, progress=not args.json,
-                                   on_system=None if args.json else (lambda s, f=folder: print(f"{f.name}: evaluating {s}...", file=sys.stderr)),
+            # Progress goes to standard error even with --json: a first embedding can take half an hour.
+            report = evaluate_beir(folder, split, cfg, embedder, cache, progress=True,
+                                   on_system=lambda s, f=folder: print(f"{f.name}: evaluating {s}...", file=sys.stderr),
                                    ranking=Path(args.ranking) if args.ranking else None)
         except BeirError as e:
             raise UserError(str(e)) from None
