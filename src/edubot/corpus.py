@@ -307,7 +307,7 @@ def extract_pdf_pages(path: Path) -> list[str]:
 
     problem = _not_a_pdf(path)
     if problem:
-        raise CorpusError(path, f"{problem}")
+        raise CorpusError(path, problem)
     try:
         with _quiet_pypdf():
             reader = PdfReader(str(path))
