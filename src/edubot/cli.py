@@ -526,7 +526,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         for note in notes:
             print(f"[warn] {note.replace('`edubot calibrate`', _same_flags(args, 'calibrate'))}")
     except IndexError_ as e:
-        report(False, f"index: {str(e).split('; run `edubot build`')[0]}", f"run {_same_flags(args, 'build')}")
+        report(False, f"index: {e.problem}", f"run {_same_flags(args, 'build')}")
     print("all checks passed" if not failures else f"{failures} check(s) failed")
     return 0 if not failures else 1
 

@@ -52,7 +52,16 @@ Progress = Callable[[str, int, int], None]
 
 
 class IndexError_(Exception):
-    """The index is missing, unreadable or corrupt; the message names the file and what to do."""
+    """The index is missing, unreadable or corrupt: ``problem`` names the file and what is wrong, ``remedy``
+    (when there is one) what to do; the message is "<problem>; <remedy>"."""
+
+    def __init__(self, problem: str, remedy: str | None = None) -> None:
+        super().__init__(problem if remedy is None else f"{problem}; {remedy}")
+        self.problem = problem
+        self.remedy = remedy
+
+
+REBUILD = "run `edubot build`"
 
 
 # ---------------------------------------------------------------- BM25 tokens
@@ -210,7 +219,7 @@ class SearchCore:
             try:
                 return reader(str(folder / name))
             except (OSError, RuntimeError, ValueError, KeyError, EOFError) as e:
-                raise IndexError_(f"{folder / name}: cannot be read ({type(e).__name__}); run `edubot build`") from None
+                raise IndexError_(f"{folder / name}: cannot be read ({type(e).__name__})", REBUILD) from None
 
         return cls(vectors=read(VECTORS, faiss.read_index), bm25=read(BM25_DIR, bm25s.BM25.load),
                    owner=read(OWNER, np.load), doc_vectors=read(DOC_VECTORS, np.load),
@@ -476,11 +485,11 @@ def current_generation(index_dir: Path) -> Path:
     root = Path(index_dir)
     pointer = root / CURRENT
     if not pointer.exists():
-        raise IndexError_(f"no index in {root}; run `edubot build` to create it")
+        raise IndexError_(f"no index in {root}", f"{REBUILD} to create it")
     name = pointer.read_text(encoding="utf-8").strip()
     gen = root / name
     if not name.startswith("gen-") or "/" in name or not gen.is_dir():
-        raise IndexError_(f"{pointer}: points to a missing index generation '{name}'; run `edubot build`")
+        raise IndexError_(f"{pointer}: points to a missing index generation '{name}'", REBUILD)
     return gen
 
 
@@ -492,9 +501,9 @@ def read_manifest(index_dir: Path) -> dict:
     except FileNotFoundError:
         raise IndexError_(f"{path}: missing; the index is incomplete, run `edubot build`") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise IndexError_(f"{path}: corrupt (not valid JSON); run `edubot build`") from None
+        raise IndexError_(f"{path}: corrupt (not valid JSON)", REBUILD) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
-        raise IndexError_(f"{path}: made by another version of EduBot; run `edubot build`")
+        raise IndexError_(f"{path}: made by another version of EduBot", REBUILD)
     return manifest
 
 
@@ -533,9 +542,9 @@ def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
     for rel, digest in files.items():
         path = gen / rel
         if not path.exists():
-            raise IndexError_(f"{path}: missing from the index; run `edubot build`")
+            raise IndexError_(f"{path}: missing from the index", REBUILD)
         if verify and _sha256(path) != digest:
-            raise IndexError_(f"{path}: corrupt or truncated (checksum mismatch); run `edubot build`")
+            raise IndexError_(f"{path}: corrupt or truncated (checksum mismatch)", REBUILD)
     core = SearchCore.load(gen, stem=manifest["settings"]["stem"])
     try:
         abbreviations = json.loads((gen / ABBREVIATIONS).read_text(encoding="utf-8"))
@@ -554,8 +563,8 @@ def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
                     sentences=tuple(tuple(s) for s in row["sentences"]), kind=row["kind"],
                 ))
     except Exception as e:
-        raise IndexError_(f"{gen}: passages or documents cannot be read ({type(e).__name__}: {e}); run `edubot build`") from None
+        raise IndexError_(f"{gen}: passages or documents cannot be read ({type(e).__name__}: {e})", REBUILD) from None
     if len(passages) != core.vectors.ntotal or len(passages) != core.size or len(passages) != manifest.get("passages"):
-        raise IndexError_(f"{gen}: passages ({len(passages)}) and vectors ({core.vectors.ntotal}) disagree; run `edubot build`")
+        raise IndexError_(f"{gen}: passages ({len(passages)}) and vectors ({core.vectors.ntotal}) disagree", REBUILD)
     return CorpusIndex(manifest=manifest, passages=tuple(passages), documents=documents, core=core, directory=gen,
                        abbreviations=abbreviations)
