@@ -534,7 +534,7 @@ def stale_reasons(manifest: dict, cfg: Config, corpus: Corpus, model: ModelInfo 
     return reasons
 
 
-def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
+def load_index(index_dir: Path) -> CorpusIndex:
     """Load the live generation, checking every file against the manifest's checksums."""
     gen = current_generation(index_dir)
     manifest = read_manifest(index_dir)
@@ -543,14 +543,14 @@ def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
         path = gen / rel
         if not path.exists():
             raise IndexError_(f"{path}: missing from the index", REBUILD)
-        if verify and _sha256(path) != digest:
+        if _sha256(path) != digest:
             raise IndexError_(f"{path}: corrupt or truncated (checksum mismatch)", REBUILD)
     core = SearchCore.load(gen, stem=manifest["settings"]["stem"])
     try:
         abbreviations = json.loads((gen / ABBREVIATIONS).read_text(encoding="utf-8"))
         docs_raw = json.loads((gen / DOCUMENTS).read_text(encoding="utf-8"))
         # Written from validated sidecars; with its checksum just verified, it need not be validated again.
-        documents = {doc_id: parse_sidecar(data, gen / DOCUMENTS, validate=not verify) for doc_id, data in docs_raw.items()}
+        documents = {doc_id: parse_sidecar(data, gen / DOCUMENTS, validate=False) for doc_id, data in docs_raw.items()}
         passages = []
         with open(gen / PASSAGES, encoding="utf-8") as fh:
             for line in fh:
