@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -295,10 +295,3 @@ def choose_threshold(probabilities: Sequence[float], answerable: Sequence[bool],
     if good:
         return max(good, key=lambda c: (c.answered, min(c.precision, c.recall), -c.threshold))
     return max(scored, key=lambda c: (min(c.precision, c.recall), c.answered, -c.threshold))
-
-
-def words_from_texts(texts: Iterable[str], tokenize: Callable[[str], list[str]]) -> frozenset[str]:
-    out: set[str] = set()
-    for t in texts:
-        out.update(tokenize(t))
-    return frozenset(out)

@@ -557,10 +557,6 @@ def chunk_document_report(doc: Document, vocabulary: Vocabulary, max_chars: int 
     return passages, report
 
 
-def chunk_document(doc: Document, vocabulary: Vocabulary, max_chars: int = 600, overlap: int = 1) -> list[Passage]:
-    return chunk_document_report(doc, vocabulary, max_chars, overlap)[0]
-
-
 def chunk_corpus_report(corpus: Corpus, max_chars: int = 600, overlap: int = 1) -> ChunkResult:
     """Every passage of the corpus, with a report per document (what `passages`, `build` and `doctor` warn about)."""
     vocabulary = Vocabulary.from_texts(d.raw for d in corpus.documents)

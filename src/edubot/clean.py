@@ -643,7 +643,6 @@ EDGE_LINES = 6  # running heads and footers sit among the first or last lines of
 PAGE_NUMBER_RE = re.compile(r"^(page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(\s*(of|/)\s*\d{1,4})?$", re.IGNORECASE)
 # The first page's footnote block: correspondence, affiliations, licence, "Full list of authors".
 FOOTNOTE_START_RE = re.compile(r"^(\*\s*)?(correspondence\b|©|copyright\b)", re.IGNORECASE)
-SPACED_CAPS_RE = re.compile(r"^([A-Z] ){3,}[A-Z]\b")  # "R E V I E W Open Access"
 
 
 def _masked(line: str) -> str:
