@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import ChainMap
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 # "(THR)", "(ADSCs)", "(BM-MSC)": 2-10 characters, at least one capital.
 SHORT_FORM_RE = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9-]{1,9}?)s?\s*\)")

@@ -30,10 +30,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -137,7 +138,7 @@ class Tree:
         return {k: list(getattr(self, k)) for k in ("feature", "threshold", "left", "right", "value", "leaf", "missing_left")}
 
     @classmethod
-    def from_json(cls, d: dict) -> "Tree":
+    def from_json(cls, d: dict) -> Tree:
         return cls(tuple(int(v) for v in d["feature"]), tuple(float(v) for v in d["threshold"]), tuple(int(v) for v in d["left"]),
                    tuple(int(v) for v in d["right"]), tuple(float(v) for v in d["value"]), tuple(bool(v) for v in d["leaf"]),
                    tuple(bool(v) for v in d["missing_left"]))
@@ -160,7 +161,7 @@ class AbstentionModel:
     def answerable(self, signals: Signals) -> bool:
         return self.probability(signals) >= self.threshold
 
-    def with_threshold(self, threshold: float, **meta) -> "AbstentionModel":
+    def with_threshold(self, threshold: float, **meta) -> AbstentionModel:
         return AbstentionModel(self.baseline, self.trees, round(float(threshold), 4), {**self.meta, **meta})
 
     @property
@@ -175,7 +176,7 @@ class AbstentionModel:
                 "threshold": self.threshold, "meta": self.meta}
 
     @classmethod
-    def from_json(cls, data: dict) -> "AbstentionModel":
+    def from_json(cls, data: dict) -> AbstentionModel:
         if data.get("features") != list(FEATURES):
             raise ValueError(f"abstention model reads {data.get('features')}, not {list(FEATURES)}")
         return cls(float(data["baseline"]), tuple(Tree.from_json(t) for t in data["trees"]), float(data["threshold"]),

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from .clean import (
     SECTION_NAMES,
@@ -25,11 +25,11 @@ from .clean import (
 )
 from .corpus import Corpus, Document, Reference
 
-CAPTION_RE = re.compile(r"^(Table|Fig\.?|Figs\.?|Figure)\s+(\d+)\b", re.I)
+CAPTION_RE = re.compile(r"^(Table|Fig\.?|Figs\.?|Figure)\s+(\d+)\b", re.IGNORECASE)
 LIST_ITEM_RE = re.compile(r"^(\d{1,2}\.|[•·▪◦*–-])\s")
 # Words whose trailing period does not end a sentence.
 ABBREVIATIONS = frozenset(
-    "al fig figs e.g i.e vs dr mr mrs ms no st approx ca etc u.s inc ltd jr sr dept univ vol pp "
+    "al fig figs e.g i.e vs dr mr mrs ms no st approx ca etc u.s inc ltd jr sr dept univ vol pp "  # noqa: SIM905
     "jan feb mar apr jun jul aug sep sept oct nov dec mt ft".split()
 )
 SENTENCE_END_RE = re.compile(r"[.!?]+[\"”’)\]]*(\d{1,2}(?=\s))?\s+(?=[\"“‘(\[]?[A-Z0-9])")
@@ -248,7 +248,7 @@ def _resolve(doc: Document, numbers: Iterable[int]) -> tuple[Citation, ...]:
 
 
 def _passage_id(doc_id: str, text: str, occurrence: int) -> str:
-    digest = hashlib.sha1(f"{doc_id}\x00{text}\x00{occurrence}".encode("utf-8")).hexdigest()[:12]
+    digest = hashlib.sha1(f"{doc_id}\x00{text}\x00{occurrence}".encode()).hexdigest()[:12]
     return f"{doc_id}#{digest}"
 
 

@@ -14,9 +14,9 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Mapping
 
 WORD_RE = re.compile(r"[A-Za-z]+")
 HYPHENATED_RE = re.compile(r"(?<![A-Za-z0-9-])([A-Za-z]+(?:-[A-Za-z]+)+)(?![A-Za-z0-9-])")
@@ -101,7 +101,7 @@ class Vocabulary:
     counts: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> "Vocabulary":
+    def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
         counts: Counter[str] = Counter()
         hyphenated: set[str] = set()
         for text in texts:
@@ -557,7 +557,7 @@ def quote_matches_source(raw: str, span: tuple[int, int], quote: str) -> bool:
 # ---------------------------------------------------------------- page furniture
 
 _FURNITURE_PATTERNS = [
-    re.compile(p, re.I)
+    re.compile(p, re.IGNORECASE)
     for p in (
         r"\(\d{3}\)\s*\d{3}[-.\s]\d{4}",                      # phone numbers
         r"\b\d{3}[-.]\d{3}[-.]\d{4}\b",

@@ -214,7 +214,7 @@ class Export:
                 "max_seq_length": self.max_seq_length, "precision": self.precision, "max_abs_diff": self.max_abs_diff}
 
     @classmethod
-    def from_json(cls, folder: Path, data: dict) -> "Export":
+    def from_json(cls, folder: Path, data: dict) -> Export:
         if data.get("format") != EXPORT_FORMAT:
             raise ValueError("another export format")
         fields = {k: data[k] for k in ("model", "version", "source", "source_stamp", "sha256", "size", "mtime_ns", "dim", "max_seq_length")}

@@ -18,11 +18,12 @@ import re
 import shutil
 import time
 import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-'’.][a-z0-9]+)*")
 # Question and helper words that bm25s's English list keeps; in a question they
 # carry no topic ("how many patients" must not match "many patients" anywhere).
 QUESTION_WORDS = frozenset(
-    "what whats how why who whom whose which when where does did do done can could would should will shall may might "
+    "what whats how why who whom whose which when where does did do done can could would should will shall may might "  # noqa: SIM905
     "must many much get got gets getting tell know about is are was were am been being have has had i me my we our you your".split()
 )
 
@@ -359,7 +360,7 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
         carried = read_manifest(root).get("calibration", {})
     except IndexError_:
         carried = {}
-    gen = root / f"gen-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    gen = root / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = gen.with_name(gen.name + ".partial")
     try:
         tmp.mkdir()
@@ -383,7 +384,7 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
             "passages": len(passages),
             "settings": settings,
             "versions": _versions(),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
             "problems": [str(p) for p in corpus.problems],
             "calibration": carried,
@@ -412,7 +413,7 @@ def write_calibration(index_dir: Path, name: str, values: dict) -> Path:
     manifest = read_manifest(index_dir)
     calibration = manifest.setdefault("calibration", {})
     calibration[name] = {**values, "corpus_hash": manifest.get("corpus_hash"),
-                         "calibrated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                         "calibrated_at": datetime.now(UTC).isoformat(timespec="seconds")}
     _write_atomic(gen / MANIFEST, json.dumps(manifest, indent=2))
     return gen / MANIFEST
 

@@ -20,9 +20,10 @@ before it is read. Personal-advice requests are found the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from .classifier import WindowClassifier, load_classifier
 from .lexicon import Lexicon, LexiconError, load_lexicon
 from .text import PatientText, Reader, Speller, normalize
 
-__all__ = ["Status", "Triage", "Triager", "triage", "normalize", "looks_english", "default_triager", "LexiconError"]
+__all__ = ["LexiconError", "Status", "Triage", "Triager", "default_triager", "looks_english", "normalize", "triage"]
 
 Status = Literal["answered", "no_answer", "urgent", "personal_advice", "invalid"]
 Encode = Callable[[list[str]], np.ndarray]

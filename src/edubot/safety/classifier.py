@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -89,7 +89,7 @@ class WindowClassifier:
                 "meta": self.meta}
 
     @classmethod
-    def from_json(cls, data: dict) -> "WindowClassifier":
+    def from_json(cls, data: dict) -> WindowClassifier:
         if data.get("labels") != list(LABELS):
             raise ValueError(f"classifier labels {data.get('labels')} are not {list(LABELS)}")
         return cls(np.asarray(data["weights"], dtype=np.float32), np.asarray(data["bias"], dtype=np.float32),

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 # Zero-width, bidirectional overrides and other format characters: invisible, and a way to hide text.
 _FORMAT_CATEGORIES = {"Cf", "Cc", "Cs", "Co", "Cn"}
@@ -141,12 +142,12 @@ _NUMBER_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 
                  "dozen": 12, "handful": 10}
 _TEMP = re.compile(r"(?<![\d/.])(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°|º|deg(?:rees?)?\b)?\s*(c|f|celsius|fahrenheit|centigrade)?(?![\w/])"
                    r"(?!\s*(?:years?|yrs?|yo|y/o|-year|months?|weeks?|days?|lbs?|kg|stone|mg|minutes?|mins?|hours?|hrs?|times)\b)")
-_FEVER_CONTEXT = re.compile(r"\b(fever|temp|temperature|thermometer|febrile|degrees|spiking|running|reading|burning up|hot)|°|º", re.I)
+_FEVER_CONTEXT = re.compile(r"\b(fever|temp|temperature|thermometer|febrile|degrees|spiking|running|reading|burning up|hot)|°|º", re.IGNORECASE)
 # "im at 101", "hit 39.5": a bare reading in the fever range, unless it is another measurement.
 _READING_BEFORE = re.compile(r"\b(at|hit|hitting|reached|reads|reading)\s*$")
 _OTHER_MEASURE = re.compile(r"\b(bp|blood pressure|pulse|heart rate|bpm|weigh\w*|lbs|kg|stone|sugar|glucose|oxygen|sats|mg)\b")
 _COUNT = re.compile(r"(?<![\d.,/])(\d{2,4})(?![\d.,/%])\s+(?!(?:" + "|".join(
-    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml "
+    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml "  # noqa: SIM905
     "milligrams grams g kg lbs steps times miles km am pm percent seconds secs degrees f c over years-old".split()) + r")\b)")
 COUNT_MARKER = "manycount"
 _TOOK = re.compile(
@@ -155,7 +156,7 @@ _TOOK = re.compile(
     r"(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")(?:\s*(?:or|-|to)\s*\d{1,4})?\s+"
     r"(?:(?:of\s+)?(?:my|his|her|their|the|mums?|moms?|dads?|nans?|grans?|\w+s)\s+)?(\w+)")
 _NOT_PILLS = frozenset(
-    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml milligrams "
+    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml milligrams "  # noqa: SIM905
     "grams g kg lbs steps times miles km am pm percent seconds secs shots injections jabs sessions treatments surgeries "
     "operations ops appointments visits kids children drinks beers glasses cups rounds cortisone prp".split())
 
