@@ -27,6 +27,7 @@ labelled questions and stores it in the index manifest.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -289,8 +290,8 @@ def choose_threshold(probabilities: Sequence[float], answerable: Sequence[bool],
     Candidates are midpoints between observed probabilities, so the choice
     sits between an answerable and an unanswerable question, never on one.
     """
-    values = sorted(set(round(float(p), 4) for p in probabilities))
-    candidates = [round((a + b) / 2, 4) for a, b in zip(values, values[1:])] or [0.5]
+    values = sorted({round(float(p), 4) for p in probabilities})
+    candidates = [round((a + b) / 2, 4) for a, b in itertools.pairwise(values)] or [0.5]
     scored = [quality(probabilities, answerable, t) for t in candidates]
     good = [c for c in scored if c.precision >= floor and c.recall >= floor]
     if good:

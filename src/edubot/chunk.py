@@ -96,15 +96,13 @@ class _Line:
 
 def _lines(ct: CleanText) -> list[_Line]:
     lines: list[_Line] = []
-    block = 0
     pos = 0
-    for para in ct.text.split("\n\n"):
+    for block, para in enumerate(ct.text.split("\n\n")):
         for raw_line in para.split("\n"):
             if raw_line.strip():
                 lines.append(_Line(pos, pos + len(raw_line), raw_line, block))
             pos += len(raw_line) + 1
         pos += 1  # the second newline of the paragraph break
-        block += 1
     return lines
 
 

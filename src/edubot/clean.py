@@ -138,10 +138,8 @@ class Vocabulary:
             return False
         if self.knows(left + right):
             return True
-        # Two real words joined by a hyphen ("bone-like", "platelet-derived").
-        if self.knows(left) and self.knows(right) and len(left) > 2:
-            return False
-        return True
+        # One word, unless two real words are joined by a hyphen ("bone-like", "platelet-derived").
+        return not (self.knows(left) and self.knows(right) and len(left) > 2)
 
 
 @dataclass(frozen=True)

@@ -320,7 +320,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         try:
             result = answer(question)
             obj = result.to_json()
-        except Exception as e:  # one bad line must not end the batch
+        except Exception as e:  # noqa: BLE001 - one bad line must not end the batch
             from . import templates
 
             print(f"edubot: internal error on one question ({type(e).__name__})", file=sys.stderr)

@@ -317,7 +317,7 @@ def extract_pdf_pages(path: Path) -> list[str]:
                 except (DependencyError, ImportError):
                     raise CorpusError(path, "the PDF is encrypted (AES) and the 'cryptography' package is missing; "
                                       "run `bash scripts/setup.sh`") from None
-                except Exception:
+                except Exception:  # noqa: BLE001 - any failure to open with the empty password means "needs a password"
                     opened = 0
                 if not opened:
                     raise CorpusError(path, "the PDF is encrypted and needs a password; save an unencrypted copy")
@@ -328,7 +328,7 @@ def extract_pdf_pages(path: Path) -> list[str]:
         raise CorpusError(path, "the PDF is encrypted and needs a password; save an unencrypted copy") from None
     except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
         raise CorpusError(path, f"the PDF is damaged and cannot be read ({type(e).__name__}: {e})") from None
-    except Exception as e:  # pypdf raises many kinds of errors on hostile files
+    except Exception as e:  # noqa: BLE001 - pypdf raises many kinds of errors on hostile files
         raise CorpusError(path, f"the PDF cannot be read ({type(e).__name__}: {e})") from None
     return [p.replace("\r\n", "\n").replace("\r", "\n") for p in pages]
 

@@ -154,7 +154,7 @@ def _sentence_transformer(path: Path):
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
         return SentenceTransformer(str(path), device="cpu", local_files_only=True)
-    except Exception as e:  # a broken model folder raises many kinds of errors
+    except Exception as e:  # noqa: BLE001 - a broken model folder raises many kinds of errors
         raise ModelError(f"the embedding model at {path} could not be loaded ({type(e).__name__}: {e})") from None
 
 
@@ -373,7 +373,7 @@ class OnnxEmbedder(Embedder):
             options = onnxruntime.SessionOptions()
             options.log_severity_level = 3
             self._session = onnxruntime.InferenceSession(str(export.onnx), options, providers=["CPUExecutionProvider"])
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - tokenizers and onnxruntime raise their own kinds on a broken export
             raise ModelError(f"the ONNX export in {export.folder} could not be loaded ({type(e).__name__}: {e}); "
                              f"delete the folder and run scripts/setup.sh") from None
         tokenizer.enable_truncation(max_length=export.max_seq_length)

@@ -563,7 +563,7 @@ def load_index(index_dir: Path) -> CorpusIndex:
                     citations=tuple(Citation(n, meta.reference(n)) for n in row["citations"]),
                     sentences=tuple(tuple(s) for s in row["sentences"]), kind=row["kind"],
                 ))
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - any malformed row or document means a corrupt index
         raise IndexError_(f"{gen}: passages or documents cannot be read ({type(e).__name__}: {e})", REBUILD) from None
     if len(passages) != core.vectors.ntotal or len(passages) != core.size or len(passages) != manifest.get("passages"):
         raise IndexError_(f"{gen}: passages ({len(passages)}) and vectors ({core.vectors.ntotal}) disagree", REBUILD)

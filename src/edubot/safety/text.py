@@ -116,6 +116,8 @@ class Speller:
         for word in self.targets:
             self._symspell.create_dictionary_entry(word, 1)
         self._known = english_words() | self.targets
+        # Cached per speller (a cache on the method would keep every speller alive).
+        self._lookup = lru_cache(maxsize=20_000)(self._nearest)
 
     def correct(self, word: str) -> str:
         w = word.lower()
@@ -123,8 +125,7 @@ class Speller:
             return word
         return self._lookup(w) or word
 
-    @lru_cache(maxsize=20_000)
-    def _lookup(self, w: str) -> str | None:
+    def _nearest(self, w: str) -> str | None:
         from symspellpy import Verbosity
 
         distance = 2 if len(w) >= 7 else 1
