@@ -312,8 +312,8 @@ def clean(raw: str, vocabulary: Vocabulary | None = None, page_starts: Iterable[
             page_break = blank_run and any(prev_newline_at < b <= content[0][1] for b in breaks)
             m_left = re.search(r"([A-Za-z0-9]+)-$", prev)
             m_right = re.match(r"[A-Za-z0-9]+", nxt)
-            hyphen_break = m_left and m_right and not prev_trailing_space and len(prev) > 1
-            if hyphen_break and (not blank_run or nxt[0].islower()):
+            if (m_left and m_right and not prev_trailing_space and len(prev) > 1  # a word broken by a hyphen
+                    and (not blank_run or nxt[0].islower())):
                 if vocabulary.joins(m_left.group(1), m_right.group(0)):
                     out.pop()  # the soft hyphen goes; the word is whole again
                 # else: a real hyphen, kept with no space ("bone-like")

@@ -96,13 +96,11 @@ class Config:
 
     def follow_corpus(self, index_named: bool, reports_named: bool) -> Config:
         """Index and reports beside the corpus in use (``corpus_home``) unless they were named."""
+        if index_named and reports_named:
+            return self
         home = corpus_home(self.corpus_dir)
-        changes: dict[str, object] = {}
-        if not index_named:
-            changes["index_dir"] = home / "index"
-        if not reports_named:
-            changes["reports_dir"] = home / "reports"
-        return dataclasses.replace(self, **changes) if changes else self
+        return dataclasses.replace(self, index_dir=self.index_dir if index_named else home / "index",
+                                   reports_dir=self.reports_dir if reports_named else home / "reports")
 
     def replace(self, **changes) -> Config:
         """Override only the settings that were actually given (None means 'not given')."""

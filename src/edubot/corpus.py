@@ -302,7 +302,7 @@ def _not_a_pdf(path: Path) -> str | None:
 
 def extract_pdf_pages(path: Path) -> list[str]:
     """Text of each page, as pypdf extracts it (plain mode; chosen by measurement, see README)."""
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     problem = _not_a_pdf(path)
@@ -318,7 +318,7 @@ def extract_pdf_pages(path: Path) -> list[str]:
                     raise CorpusError(path, "the PDF is encrypted (AES) and the 'cryptography' package is missing; "
                                       "run `bash scripts/setup.sh`") from None
                 except Exception:  # noqa: BLE001 - any failure to open with the empty password means "needs a password"
-                    opened = 0
+                    opened = PasswordType.NOT_DECRYPTED
                 if not opened:
                     raise CorpusError(path, "the PDF is encrypted and needs a password; save an unencrypted copy")
             pages = [(page.extract_text() or "") for page in reader.pages]

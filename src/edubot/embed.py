@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -404,7 +405,7 @@ class OnnxEmbedder(Embedder):
         # Longest first, as sentence-transformers does: batches of similar length need little padding.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.info.dim), dtype=np.float32)
-        starts = range(0, len(texts), batch_size)
+        starts: Iterable[int] = range(0, len(texts), batch_size)
         if progress:
             from tqdm import tqdm
 

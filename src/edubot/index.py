@@ -129,17 +129,18 @@ def build_vectors(vectors: np.ndarray, approximate: bool, nprobe: int = 64):
 
     n, dim = vectors.shape
     if not approximate:
-        index = faiss.IndexFlatIP(dim)
-        index.add(vectors)
-        return index
+        flat = faiss.IndexFlatIP(dim)
+        flat.add(vectors)
+        return flat
     nlist = max(16, int(4 * math.sqrt(n)))
     index = faiss.index_factory(dim, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)
     sample = vectors[rng.choice(n, size=min(n, nlist * 64), replace=False)]
     index.train(sample)
     index.add(vectors)
-    index.nprobe = nprobe
-    index.make_direct_map()  # lets the ranking read stored vectors back
+    ivf = faiss.extract_index_ivf(index)  # the same index, typed as IVF (``index`` keeps owning it)
+    ivf.nprobe = nprobe
+    ivf.make_direct_map()  # lets the ranking read stored vectors back
     return index
 
 
@@ -296,7 +297,7 @@ def index_settings(cfg: Config, n_passages: int) -> dict:
 
 
 def _versions() -> dict:
-    out = {}
+    out: dict[str, str | None] = {}
     for pkg in ("edubot", "faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "numpy"):
         try:
             out[pkg] = importlib.metadata.version(pkg)

@@ -132,7 +132,7 @@ class Triager:
             if advice:
                 return Triage("personal_advice", shown, str(advice[0].rule), search_text=reading.corrected,
                               category="personal_advice", layer="lexicon", scores=scores)
-            if scores and "advice" in self.classifier.fires(scores):  # type: ignore[union-attr]
+            if scores and self.classifier is not None and "advice" in self.classifier.fires(scores):
                 return Triage("personal_advice", shown, f"classifier {scores['advice']:.2f}",
                               search_text=reading.corrected, category="personal_advice", layer="classifier", scores=scores)
         return Triage(None, shown, english=english, search_text=reading.corrected, scores=scores)
