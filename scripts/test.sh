@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Runs the whole test suite offline (sets up .venv first when missing).
+# Lints (ruff) and type-checks (mypy), then runs the whole test suite offline (sets up .venv first when missing).
 # The browser test needs Debian's chromium and chromium-driver: installed here when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+.venv/bin/ruff check src ui app.py || { echo "test.sh: ruff check failed (see above)" >&2; exit 1; }
+.venv/bin/mypy src || { echo "test.sh: mypy failed (see above)" >&2; exit 1; }
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   echo "installing Debian's chromium and chromium-driver for the browser test"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

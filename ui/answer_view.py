@@ -28,7 +28,6 @@ OPEN_QUOTES = 2          # quotes shown open at most; the rest wait behind their
 OPEN_LINES = 16          # ...and a second quote opens only if both fit in about this many lines of text
 KEY_LIMITS = 3           # key limitations shown under a source's header; the rest one click away
 AD_ICON = "📣"
-KNOWN = ("answered", "personal_advice", "no_answer", "invalid", "urgent")
 
 
 @dataclass

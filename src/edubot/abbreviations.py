@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import ChainMap
-from typing import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
+from typing import TypeVar
+
+Doc = TypeVar("Doc", bound=Hashable)  # whatever names a document: its id, or its row in a BEIR corpus
 
 # "(THR)", "(ADSCs)", "(BM-MSC)": 2-10 characters, at least one capital.
 SHORT_FORM_RE = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9-]{1,9}?)s?\s*\)")
@@ -59,19 +62,20 @@ def _same(long: str) -> str:
     return long.lower().replace("-", " ").rstrip("s")
 
 
-def agreed_abbreviations(own: Mapping[object, Mapping[str, str]]) -> dict[str, str]:
+def agreed_abbreviations(own: Mapping[Doc, Mapping[str, str]]) -> dict[str, str]:
     """Short forms the whole corpus defines one way; one defined two different ways is left out, not guessed."""
     shared: dict[str, str | None] = {}
     for defs in own.values():
         for short, long in defs.items():
-            if short in shared and shared[short] is not None and _same(shared[short]) != _same(long):
+            seen = shared.get(short)
+            if seen is not None and _same(seen) != _same(long):
                 shared[short] = None
             else:
                 shared.setdefault(short, long)
     return {s: l for s, l in shared.items() if l is not None}
 
 
-def corpus_abbreviations(texts_by_doc: Mapping[str, Iterable[str]]) -> tuple[dict[str, Mapping[str, str]], dict[str, str]]:
+def corpus_abbreviations(texts_by_doc: Mapping[Doc, Iterable[str]]) -> tuple[dict[Doc, Mapping[str, str]], dict[str, str]]:
     """Per document: its own definitions, then the corpus's agreed ones for short forms it leaves undefined.
 
     Also returns the agreed definitions alone, which a question is read with.

@@ -27,13 +27,15 @@ labelled questions and stores it in the index manifest.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -137,7 +139,7 @@ class Tree:
         return {k: list(getattr(self, k)) for k in ("feature", "threshold", "left", "right", "value", "leaf", "missing_left")}
 
     @classmethod
-    def from_json(cls, d: dict) -> "Tree":
+    def from_json(cls, d: dict) -> Tree:
         return cls(tuple(int(v) for v in d["feature"]), tuple(float(v) for v in d["threshold"]), tuple(int(v) for v in d["left"]),
                    tuple(int(v) for v in d["right"]), tuple(float(v) for v in d["value"]), tuple(bool(v) for v in d["leaf"]),
                    tuple(bool(v) for v in d["missing_left"]))
@@ -160,7 +162,7 @@ class AbstentionModel:
     def answerable(self, signals: Signals) -> bool:
         return self.probability(signals) >= self.threshold
 
-    def with_threshold(self, threshold: float, **meta) -> "AbstentionModel":
+    def with_threshold(self, threshold: float, **meta) -> AbstentionModel:
         return AbstentionModel(self.baseline, self.trees, round(float(threshold), 4), {**self.meta, **meta})
 
     @property
@@ -175,7 +177,7 @@ class AbstentionModel:
                 "threshold": self.threshold, "meta": self.meta}
 
     @classmethod
-    def from_json(cls, data: dict) -> "AbstentionModel":
+    def from_json(cls, data: dict) -> AbstentionModel:
         if data.get("features") != list(FEATURES):
             raise ValueError(f"abstention model reads {data.get('features')}, not {list(FEATURES)}")
         return cls(float(data["baseline"]), tuple(Tree.from_json(t) for t in data["trees"]), float(data["threshold"]),
@@ -288,17 +290,10 @@ def choose_threshold(probabilities: Sequence[float], answerable: Sequence[bool],
     Candidates are midpoints between observed probabilities, so the choice
     sits between an answerable and an unanswerable question, never on one.
     """
-    values = sorted(set(round(float(p), 4) for p in probabilities))
-    candidates = [round((a + b) / 2, 4) for a, b in zip(values, values[1:])] or [0.5]
+    values = sorted({round(float(p), 4) for p in probabilities})
+    candidates = [round((a + b) / 2, 4) for a, b in itertools.pairwise(values)] or [0.5]
     scored = [quality(probabilities, answerable, t) for t in candidates]
     good = [c for c in scored if c.precision >= floor and c.recall >= floor]
     if good:
         return max(good, key=lambda c: (c.answered, min(c.precision, c.recall), -c.threshold))
     return max(scored, key=lambda c: (min(c.precision, c.recall), c.answered, -c.threshold))
-
-
-def words_from_texts(texts: Iterable[str], tokenize: Callable[[str], list[str]]) -> frozenset[str]:
-    out: set[str] = set()
-    for t in texts:
-        out.update(tokenize(t))
-    return frozenset(out)

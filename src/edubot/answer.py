@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -235,9 +236,10 @@ class Answerer:
     def _highlight(self, passage: Passage, qvec: np.ndarray) -> tuple[int, int]:
         spans = passage.sentences or ((0, len(passage.text)),)
         if len(spans) == 1:
-            return tuple(spans[0])
-        scores = self.sentences.get(passage) @ qvec
-        return tuple(spans[int(np.argmax(scores))])
+            start, end = spans[0]
+        else:
+            start, end = spans[int(np.argmax(self.sentences.get(passage) @ qvec))]
+        return start, end
 
     def _verified(self, passage: Passage) -> bool:
         doc = self.corpus.get(passage.doc_id)
@@ -317,7 +319,7 @@ class Answerer:
         own = [h for h in hits if h.passage.doc_id in named and h.passage.id not in listed]
         return openings + own + [h for h in hits if h.passage.doc_id not in named]
 
-    def _select(self, hits: list[Hit], named: set[str] = frozenset(), marketing: int = 1,
+    def _select(self, hits: list[Hit], named: AbstractSet[str] = frozenset(), marketing: int = 1,
                 about_clinic: bool = False) -> list[Hit]:
         """Verified quotes in rank order: at most top_k, a few per document, no two overlapping.
 
@@ -389,16 +391,15 @@ class Answerer:
             # After an advice refusal, general information only: research and government pages, never marketing.
             hits = [h for h in hits if templates.group_of(h.passage.source_type) != MARKETING]
         shown = order_groups(tuple(self._quoted(h, qvec) for h in self._select(hits, named, marketing, about_clinic)))
-        evidence = {"signals": signals, "triage": t}
         if t.status == "personal_advice":
             message = templates.PERSONAL_ADVICE_WITH_PASSAGES if shown else templates.with_help(templates.PERSONAL_ADVICE)
             return Answer(query=t.text, status="personal_advice", message=message, passages=shown,
-                          limitations=self._limitations(shown), **evidence)
+                          limitations=self._limitations(shown), signals=signals, triage=t)
         if not shown:
             return Answer(query=t.text, status="no_answer", message=templates.with_help(templates.NO_ANSWER),
-                          suggestions=templates.SUGGESTED_QUESTIONS, **evidence)
+                          suggestions=templates.SUGGESTED_QUESTIONS, signals=signals, triage=t)
         return Answer(query=t.text, status="answered", message=templates.ANSWERED, passages=shown,
-                      limitations=self._limitations(shown), **evidence)
+                      limitations=self._limitations(shown), signals=signals, triage=t)
 
 
 def corpus_words(texts, limit: int = 100_000) -> list[str]:

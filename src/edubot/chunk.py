@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from .clean import (
     SECTION_NAMES,
@@ -25,11 +25,11 @@ from .clean import (
 )
 from .corpus import Corpus, Document, Reference
 
-CAPTION_RE = re.compile(r"^(Table|Fig\.?|Figs\.?|Figure)\s+(\d+)\b", re.I)
+CAPTION_RE = re.compile(r"^(Table|Fig\.?|Figs\.?|Figure)\s+(\d+)\b", re.IGNORECASE)
 LIST_ITEM_RE = re.compile(r"^(\d{1,2}\.|[•·▪◦*–-])\s")
 # Words whose trailing period does not end a sentence.
 ABBREVIATIONS = frozenset(
-    "al fig figs e.g i.e vs dr mr mrs ms no st approx ca etc u.s inc ltd jr sr dept univ vol pp "
+    "al fig figs e.g i.e vs dr mr mrs ms no st approx ca etc u.s inc ltd jr sr dept univ vol pp "  # noqa: SIM905
     "jan feb mar apr jun jul aug sep sept oct nov dec mt ft".split()
 )
 SENTENCE_END_RE = re.compile(r"[.!?]+[\"”’)\]]*(\d{1,2}(?=\s))?\s+(?=[\"“‘(\[]?[A-Z0-9])")
@@ -96,15 +96,13 @@ class _Line:
 
 def _lines(ct: CleanText) -> list[_Line]:
     lines: list[_Line] = []
-    block = 0
     pos = 0
-    for para in ct.text.split("\n\n"):
+    for block, para in enumerate(ct.text.split("\n\n")):
         for raw_line in para.split("\n"):
             if raw_line.strip():
                 lines.append(_Line(pos, pos + len(raw_line), raw_line, block))
             pos += len(raw_line) + 1
         pos += 1  # the second newline of the paragraph break
-        block += 1
     return lines
 
 
@@ -248,7 +246,7 @@ def _resolve(doc: Document, numbers: Iterable[int]) -> tuple[Citation, ...]:
 
 
 def _passage_id(doc_id: str, text: str, occurrence: int) -> str:
-    digest = hashlib.sha1(f"{doc_id}\x00{text}\x00{occurrence}".encode("utf-8")).hexdigest()[:12]
+    digest = hashlib.sha1(f"{doc_id}\x00{text}\x00{occurrence}".encode()).hexdigest()[:12]
     return f"{doc_id}#{digest}"
 
 
@@ -555,10 +553,6 @@ def chunk_document_report(doc: Document, vocabulary: Vocabulary, max_chars: int 
     margins = sum(_letters(line) for _, line in doc.margins)
     report = DocReport(doc.id, len(passages), _letters(doc.raw) + margins, dropped + margins, tuple(held))
     return passages, report
-
-
-def chunk_document(doc: Document, vocabulary: Vocabulary, max_chars: int = 600, overlap: int = 1) -> list[Passage]:
-    return chunk_document_report(doc, vocabulary, max_chars, overlap)[0]
 
 
 def chunk_corpus_report(corpus: Corpus, max_chars: int = 600, overlap: int = 1) -> ChunkResult:

@@ -14,9 +14,9 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Mapping
 
 WORD_RE = re.compile(r"[A-Za-z]+")
 HYPHENATED_RE = re.compile(r"(?<![A-Za-z0-9-])([A-Za-z]+(?:-[A-Za-z]+)+)(?![A-Za-z0-9-])")
@@ -101,7 +101,7 @@ class Vocabulary:
     counts: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> "Vocabulary":
+    def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
         counts: Counter[str] = Counter()
         hyphenated: set[str] = set()
         for text in texts:
@@ -138,10 +138,8 @@ class Vocabulary:
             return False
         if self.knows(left + right):
             return True
-        # Two real words joined by a hyphen ("bone-like", "platelet-derived").
-        if self.knows(left) and self.knows(right) and len(left) > 2:
-            return False
-        return True
+        # One word, unless two real words are joined by a hyphen ("bone-like", "platelet-derived").
+        return not (self.knows(left) and self.knows(right) and len(left) > 2)
 
 
 @dataclass(frozen=True)
@@ -314,8 +312,8 @@ def clean(raw: str, vocabulary: Vocabulary | None = None, page_starts: Iterable[
             page_break = blank_run and any(prev_newline_at < b <= content[0][1] for b in breaks)
             m_left = re.search(r"([A-Za-z0-9]+)-$", prev)
             m_right = re.match(r"[A-Za-z0-9]+", nxt)
-            hyphen_break = m_left and m_right and not prev_trailing_space and len(prev) > 1
-            if hyphen_break and (not blank_run or nxt[0].islower()):
+            if (m_left and m_right and not prev_trailing_space and len(prev) > 1  # a word broken by a hyphen
+                    and (not blank_run or nxt[0].islower())):
                 if vocabulary.joins(m_left.group(1), m_right.group(0)):
                     out.pop()  # the soft hyphen goes; the word is whole again
                 # else: a real hyphen, kept with no space ("bone-like")
@@ -557,7 +555,7 @@ def quote_matches_source(raw: str, span: tuple[int, int], quote: str) -> bool:
 # ---------------------------------------------------------------- page furniture
 
 _FURNITURE_PATTERNS = [
-    re.compile(p, re.I)
+    re.compile(p, re.IGNORECASE)
     for p in (
         r"\(\d{3}\)\s*\d{3}[-.\s]\d{4}",                      # phone numbers
         r"\b\d{3}[-.]\d{3}[-.]\d{4}\b",
@@ -643,7 +641,6 @@ EDGE_LINES = 6  # running heads and footers sit among the first or last lines of
 PAGE_NUMBER_RE = re.compile(r"^(page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(\s*(of|/)\s*\d{1,4})?$", re.IGNORECASE)
 # The first page's footnote block: correspondence, affiliations, licence, "Full list of authors".
 FOOTNOTE_START_RE = re.compile(r"^(\*\s*)?(correspondence\b|©|copyright\b)", re.IGNORECASE)
-SPACED_CAPS_RE = re.compile(r"^([A-Z] ){3,}[A-Z]\b")  # "R E V I E W Open Access"
 
 
 def _masked(line: str) -> str:

@@ -7,15 +7,20 @@ model) ends in a one-line message and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Config
 from .corpus import CorpusError, load_corpus
 from .embed import ModelError
 from .index import IndexError_
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class UserError(Exception):
@@ -91,14 +96,14 @@ class _Bar:
     """A tqdm progress bar per build stage, on standard error."""
 
     def __init__(self) -> None:
-        self.bars: dict[str, object] = {}
+        self.bars: dict[str, tqdm] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
         if stage in ("done", "chunking", "indexing"):
-            for bar in self.bars.values():
-                bar.close()  # type: ignore[attr-defined]
+            for finished in self.bars.values():
+                finished.close()
             self.bars.clear()
             if stage != "done":
                 print(f"{stage}...", file=sys.stderr)
@@ -106,7 +111,7 @@ class _Bar:
         bar = self.bars.get(stage)
         if bar is None:
             bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="passage", file=sys.stderr, leave=True)
-        bar.update(done - bar.n)  # type: ignore[attr-defined]
+        bar.update(done - bar.n)
 
 
 def _ticker(total: int, desc: str):
@@ -200,10 +205,12 @@ def cmd_eval_beir(args: argparse.Namespace) -> int:
     reports_dir = Path(cfg.reports_dir)
     reports = []
     for folder, split in zip(args.folder, splits * len(args.folder) if len(splits) == 1 else splits):
+        def announce(system: str, name: str = folder.name) -> None:
+            print(f"{name}: evaluating {system}...", file=sys.stderr)
+
         try:
             # Progress goes to standard error even with --json: a first embedding can take half an hour.
-            report = evaluate_beir(folder, split, cfg, embedder, cache, progress=True,
-                                   on_system=lambda s, f=folder: print(f"{f.name}: evaluating {s}...", file=sys.stderr),
+            report = evaluate_beir(folder, split, cfg, embedder, cache, progress=True, on_system=announce,
                                    ranking=Path(args.ranking) if args.ranking else None)
         except BeirError as e:
             raise UserError(str(e)) from None
@@ -312,16 +319,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             _print_answer(result)
         return 0
-    try:  # undecodable bytes become U+FFFD instead of ending the batch
-        sys.stdin.reconfigure(errors="replace")
-    except (AttributeError, ValueError):
-        pass
+    if isinstance(sys.stdin, io.TextIOWrapper):  # not when replaced by another kind of stream
+        try:  # undecodable bytes become U+FFFD instead of ending the batch
+            sys.stdin.reconfigure(errors="replace")
+        except ValueError:
+            pass
     for line in sys.stdin:
         question = line.rstrip("\n")
         try:
             result = answer(question)
             obj = result.to_json()
-        except Exception as e:  # one bad line must not end the batch
+        except Exception as e:  # noqa: BLE001 - one bad line must not end the batch
             from . import templates
 
             print(f"edubot: internal error on one question ({type(e).__name__})", file=sys.stderr)
@@ -527,7 +535,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         for note in notes:
             print(f"[warn] {note.replace('`edubot calibrate`', _same_flags(args, 'calibrate'))}")
     except IndexError_ as e:
-        report(False, f"index: {str(e).split('; run `edubot build`')[0]}", f"run {_same_flags(args, 'build')}")
+        report(False, f"index: {e.problem}", f"run {_same_flags(args, 'build')}")
     print("all checks passed" if not failures else f"{failures} check(s) failed")
     return 0 if not failures else 1
 

@@ -8,9 +8,9 @@ environment itself, so tests can build any configuration they need.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,17 +98,15 @@ class Config:
     # A clinic's own triage phrasings, merged into the bundled lexicon (see README "Triage").
     triage_lexicon: str | None = None
 
-    def follow_corpus(self, index_named: bool, reports_named: bool) -> "Config":
+    def follow_corpus(self, index_named: bool, reports_named: bool) -> Config:
         """Index and reports beside the corpus in use (``corpus_home``) unless they were named."""
+        if index_named and reports_named:
+            return self
         home = corpus_home(self.corpus_dir)
-        changes: dict[str, object] = {}
-        if not index_named:
-            changes["index_dir"] = home / "index"
-        if not reports_named:
-            changes["reports_dir"] = home / "reports"
-        return dataclasses.replace(self, **changes) if changes else self
+        return dataclasses.replace(self, index_dir=self.index_dir if index_named else home / "index",
+                                   reports_dir=self.reports_dir if reports_named else home / "reports")
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         """Override only the settings that were actually given (None means 'not given')."""
         given = {k: v for k, v in changes.items() if v is not None}
         for key in ("corpus_dir", "index_dir", "reports_dir"):
@@ -117,7 +115,7 @@ class Config:
         return dataclasses.replace(self, **given)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], base: "Config | None" = None) -> "Config":
+    def from_env(cls, env: Mapping[str, str], base: Config | None = None) -> Config:
         base = base or cls()
         changes: dict[str, object] = {}
         for name in (f.name for f in dataclasses.fields(cls)):

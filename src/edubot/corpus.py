@@ -32,7 +32,15 @@ PAGE_SEPARATOR = "\n\n"
 
 
 class CorpusError(Exception):
-    """A corpus file that cannot be used; the message names the file and what is wrong."""
+    """A corpus file (or folder) that cannot be used: ``path`` is that file, ``problem`` what is wrong with it.
+
+    The message is "<file name>: <problem>" (the whole path for a folder, ``whole_path``).
+    """
+
+    def __init__(self, path: Path, problem: str, *, whole_path: bool = False) -> None:
+        super().__init__(f"{path if whole_path else path.name}: {problem}")
+        self.path = path
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -187,9 +195,10 @@ def parse_sidecar(data: object, source: Path, validate: bool = True) -> DocMeta:
         err = errors[0]
         where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
         if err.validator == "required":
-            missing = err.message.split("'")[1] if "'" in err.message else err.message
+            # The first property of the list that is absent: the one errors[0]'s message names.
+            missing = next(k for k in err.validator_value if k not in err.instance)
             where = f"{where}.{missing}" if err.absolute_path else missing
-        raise CorpusError(f"{source.name}: field '{where}': {err.message}")
+        raise CorpusError(source, f"field '{where}': {err.message}")
     assert isinstance(data, dict)
     refs = tuple(
         Reference(
@@ -230,15 +239,15 @@ def read_sidecar(path: Path, trusted: frozenset[str] = frozenset()) -> DocMeta:
         raw = path.read_bytes()
         data = json.loads(raw.decode("utf-8"))
     except OSError as e:
-        raise CorpusError(f"{path.name}: cannot be read ({e.strerror})") from None
+        raise CorpusError(path, f"cannot be read ({e.strerror})") from None
     except UnicodeDecodeError:
-        raise CorpusError(f"{path.name}: not UTF-8 text") from None
+        raise CorpusError(path, "not UTF-8 text") from None
     except json.JSONDecodeError as e:
-        raise CorpusError(f"{path.name}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        raise CorpusError(path, f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     meta = parse_sidecar(data, path, validate=sidecar_digest(raw) not in trusted)
     expected = path.name[: -len(SIDECAR_SUFFIX)]
     if meta.id != expected:
-        raise CorpusError(f"{path.name}: field 'id': '{meta.id}' does not match the file name '{expected}'")
+        raise CorpusError(path, f"field 'id': '{meta.id}' does not match the file name '{expected}'")
     return meta
 
 
@@ -248,11 +257,11 @@ def read_text_file(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise CorpusError(f"{path.name}: cannot be read ({e.strerror})") from None
+        raise CorpusError(path, f"cannot be read ({e.strerror})") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise CorpusError(f"{path.name}: not UTF-8 text (bad byte at position {e.start}); save it as UTF-8") from None
+        raise CorpusError(path, f"not UTF-8 text (bad byte at position {e.start}); save it as UTF-8") from None
     # One line-ending convention, so that offsets mean the same on every platform.
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -293,12 +302,12 @@ def _not_a_pdf(path: Path) -> str | None:
 
 def extract_pdf_pages(path: Path) -> list[str]:
     """Text of each page, as pypdf extracts it (plain mode; chosen by measurement, see README)."""
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     problem = _not_a_pdf(path)
     if problem:
-        raise CorpusError(f"{path.name}: {problem}")
+        raise CorpusError(path, problem)
     try:
         with _quiet_pypdf():
             reader = PdfReader(str(path))
@@ -306,21 +315,21 @@ def extract_pdf_pages(path: Path) -> list[str]:
                 try:
                     opened = reader.decrypt("")
                 except (DependencyError, ImportError):
-                    raise CorpusError(f"{path.name}: the PDF is encrypted (AES) and the 'cryptography' package is missing; "
+                    raise CorpusError(path, "the PDF is encrypted (AES) and the 'cryptography' package is missing; "
                                       "run `bash scripts/setup.sh`") from None
-                except Exception:
-                    opened = 0
+                except Exception:  # noqa: BLE001 - any failure to open with the empty password means "needs a password"
+                    opened = PasswordType.NOT_DECRYPTED
                 if not opened:
-                    raise CorpusError(f"{path.name}: the PDF is encrypted and needs a password; save an unencrypted copy")
+                    raise CorpusError(path, "the PDF is encrypted and needs a password; save an unencrypted copy")
             pages = [(page.extract_text() or "") for page in reader.pages]
     except CorpusError:
         raise
     except FileNotDecryptedError:
-        raise CorpusError(f"{path.name}: the PDF is encrypted and needs a password; save an unencrypted copy") from None
+        raise CorpusError(path, "the PDF is encrypted and needs a password; save an unencrypted copy") from None
     except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
-        raise CorpusError(f"{path.name}: the PDF is damaged and cannot be read ({type(e).__name__}: {e})") from None
-    except Exception as e:  # pypdf raises many kinds of errors on hostile files
-        raise CorpusError(f"{path.name}: the PDF cannot be read ({type(e).__name__}: {e})") from None
+        raise CorpusError(path, f"the PDF is damaged and cannot be read ({type(e).__name__}: {e})") from None
+    except Exception as e:  # noqa: BLE001 - pypdf raises many kinds of errors on hostile files
+        raise CorpusError(path, f"the PDF cannot be read ({type(e).__name__}: {e})") from None
     return [p.replace("\r\n", "\n").replace("\r", "\n") for p in pages]
 
 
@@ -345,7 +354,7 @@ def read_pdf(path: Path, meta: DocMeta | None = None) -> tuple[str, tuple[int, .
     """
     pages = extract_pdf_pages(path)
     if not any(p.strip() for p in pages):
-        raise CorpusError(f"{path.name}: the PDF has no extractable text (scanned images?); add a text version")
+        raise CorpusError(path, "the PDF has no extractable text (scanned images?); add a text version")
     bodies, margins = split_page_margins(pages, _running_head_names(meta))
     starts: list[int] = []
     offset = 0
@@ -364,9 +373,9 @@ def load_document(doc_path: Path, meta: DocMeta) -> tuple[Document, list[str]]:
     elif suffix in (".txt", ".md"):
         raw, starts = read_text_file(doc_path), (0,)
     else:
-        raise CorpusError(f"{doc_path.name}: unsupported file type '{suffix}' (use .txt, .md or .pdf)")
+        raise CorpusError(doc_path, f"unsupported file type '{suffix}' (use .txt, .md or .pdf)")
     if not raw.strip():
-        raise CorpusError(f"{doc_path.name}: the document is empty")
+        raise CorpusError(doc_path, "the document is empty")
     warnings_: list[str] = []
     kept: list[Limitation] = []
     for i, lim in enumerate(meta.limitations):
@@ -403,7 +412,7 @@ def load_corpus(folder: Path, trusted: frozenset[str] = frozenset()) -> Corpus:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise CorpusError(f"{folder}: corpus folder not found")
+        raise CorpusError(folder, "corpus folder not found", whole_path=True)
     documents: list[Document] = []
     problems: list[LoadProblem] = []
     sidecars = sorted(folder.glob("*" + SIDECAR_SUFFIX))
@@ -431,7 +440,7 @@ def load_corpus(folder: Path, trusted: frozenset[str] = frozenset()) -> Corpus:
             documents.append(doc)
             problems.extend(LoadProblem(doc_path, w, skipped=False) for w in doc_warnings)
         except CorpusError as e:
-            problems.append(LoadProblem(doc_path if not str(e).startswith(sidecar.name) else sidecar, str(e).split(": ", 1)[1]))
+            problems.append(LoadProblem(sidecar if e.path == sidecar else doc_path, e.problem))
     misnamed = {p for p in folder.iterdir() if _misnamed_sidecar(p)}
     for path in sorted(misnamed):
         stem = path.name[: path.name.lower().index(SIDECAR_SUFFIX)]
@@ -447,7 +456,7 @@ def load_corpus(folder: Path, trusted: frozenset[str] = frozenset()) -> Corpus:
     ids = [d.id for d in documents]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
-        raise CorpusError(f"{folder}: duplicate document ids: {', '.join(sorted(dupes))}")
+        raise CorpusError(folder, f"duplicate document ids: {', '.join(sorted(dupes))}", whole_path=True)
     known = set(ids)
     for doc in documents:
         for ref in doc.meta.references:

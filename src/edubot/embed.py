@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -154,7 +155,7 @@ def _sentence_transformer(path: Path):
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
         return SentenceTransformer(str(path), device="cpu", local_files_only=True)
-    except Exception as e:  # a broken model folder raises many kinds of errors
+    except Exception as e:  # noqa: BLE001 - a broken model folder raises many kinds of errors
         raise ModelError(f"the embedding model at {path} could not be loaded ({type(e).__name__}: {e})") from None
 
 
@@ -214,7 +215,7 @@ class Export:
                 "max_seq_length": self.max_seq_length, "precision": self.precision, "max_abs_diff": self.max_abs_diff}
 
     @classmethod
-    def from_json(cls, folder: Path, data: dict) -> "Export":
+    def from_json(cls, folder: Path, data: dict) -> Export:
         if data.get("format") != EXPORT_FORMAT:
             raise ValueError("another export format")
         fields = {k: data[k] for k in ("model", "version", "source", "source_stamp", "sha256", "size", "mtime_ns", "dim", "max_seq_length")}
@@ -373,7 +374,7 @@ class OnnxEmbedder(Embedder):
             options = onnxruntime.SessionOptions()
             options.log_severity_level = 3
             self._session = onnxruntime.InferenceSession(str(export.onnx), options, providers=["CPUExecutionProvider"])
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - tokenizers and onnxruntime raise their own kinds on a broken export
             raise ModelError(f"the ONNX export in {export.folder} could not be loaded ({type(e).__name__}: {e}); "
                              f"delete the folder and run scripts/setup.sh") from None
         tokenizer.enable_truncation(max_length=export.max_seq_length)
@@ -404,7 +405,7 @@ class OnnxEmbedder(Embedder):
         # Longest first, as sentence-transformers does: batches of similar length need little padding.
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = np.empty((len(texts), self.info.dim), dtype=np.float32)
-        starts = range(0, len(texts), batch_size)
+        starts: Iterable[int] = range(0, len(texts), batch_size)
         if progress:
             from tqdm import tqdm
 

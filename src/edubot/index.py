@@ -18,11 +18,12 @@ import re
 import shutil
 import time
 import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,16 @@ Progress = Callable[[str, int, int], None]
 
 
 class IndexError_(Exception):
-    """The index is missing, unreadable or corrupt; the message names the file and what to do."""
+    """The index is missing, unreadable or corrupt: ``problem`` names the file and what is wrong, ``remedy``
+    (when there is one) what to do; the message is "<problem>; <remedy>"."""
+
+    def __init__(self, problem: str, remedy: str | None = None) -> None:
+        super().__init__(problem if remedy is None else f"{problem}; {remedy}")
+        self.problem = problem
+        self.remedy = remedy
+
+
+REBUILD = "run `edubot build`"
 
 
 # ---------------------------------------------------------------- BM25 tokens
@@ -63,7 +73,7 @@ TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-'’.][a-z0-9]+)*")
 # Question and helper words that bm25s's English list keeps; in a question they
 # carry no topic ("how many patients" must not match "many patients" anywhere).
 QUESTION_WORDS = frozenset(
-    "what whats how why who whom whose which when where does did do done can could would should will shall may might "
+    "what whats how why who whom whose which when where does did do done can could would should will shall may might "  # noqa: SIM905
     "must many much get got gets getting tell know about is are was were am been being have has had i me my we our you your".split()
 )
 
@@ -119,17 +129,18 @@ def build_vectors(vectors: np.ndarray, approximate: bool, nprobe: int = 64):
 
     n, dim = vectors.shape
     if not approximate:
-        index = faiss.IndexFlatIP(dim)
-        index.add(vectors)
-        return index
+        flat = faiss.IndexFlatIP(dim)
+        flat.add(vectors)
+        return flat
     nlist = max(16, int(4 * math.sqrt(n)))
     index = faiss.index_factory(dim, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(0)
     sample = vectors[rng.choice(n, size=min(n, nlist * 64), replace=False)]
     index.train(sample)
     index.add(vectors)
-    index.nprobe = nprobe
-    index.make_direct_map()  # lets the ranking read stored vectors back
+    ivf = faiss.extract_index_ivf(index)  # the same index, typed as IVF (``index`` keeps owning it)
+    ivf.nprobe = nprobe
+    ivf.make_direct_map()  # lets the ranking read stored vectors back
     return index
 
 
@@ -210,7 +221,7 @@ class SearchCore:
             try:
                 return reader(str(folder / name))
             except (OSError, RuntimeError, ValueError, KeyError, EOFError) as e:
-                raise IndexError_(f"{folder / name}: cannot be read ({type(e).__name__}); run `edubot build`") from None
+                raise IndexError_(f"{folder / name}: cannot be read ({type(e).__name__})", REBUILD) from None
 
         return cls(vectors=read(VECTORS, faiss.read_index), bm25=read(BM25_DIR, bm25s.BM25.load),
                    owner=read(OWNER, np.load), doc_vectors=read(DOC_VECTORS, np.load),
@@ -294,7 +305,7 @@ def index_settings(cfg: Config, n_passages: int) -> dict:
 
 
 def _versions() -> dict:
-    out = {}
+    out: dict[str, str | None] = {}
     for pkg in ("edubot", "faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "numpy"):
         try:
             out[pkg] = importlib.metadata.version(pkg)
@@ -360,7 +371,7 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
         carried = read_manifest(root).get("calibration", {})
     except IndexError_:
         carried = {}
-    gen = root / f"gen-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    gen = root / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = gen.with_name(gen.name + ".partial")
     try:
         tmp.mkdir()
@@ -384,7 +395,7 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
             "passages": len(passages),
             "settings": settings,
             "versions": _versions(),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
             "problems": [str(p) for p in corpus.problems],
             "calibration": carried,
@@ -413,7 +424,7 @@ def write_calibration(index_dir: Path, name: str, values: dict) -> Path:
     manifest = read_manifest(index_dir)
     calibration = manifest.setdefault("calibration", {})
     calibration[name] = {**values, "corpus_hash": manifest.get("corpus_hash"),
-                         "calibrated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                         "calibrated_at": datetime.now(UTC).isoformat(timespec="seconds")}
     _write_atomic(gen / MANIFEST, json.dumps(manifest, indent=2))
     return gen / MANIFEST
 
@@ -486,11 +497,11 @@ def current_generation(index_dir: Path) -> Path:
     root = Path(index_dir)
     pointer = root / CURRENT
     if not pointer.exists():
-        raise IndexError_(f"no index in {root}; run `edubot build` to create it")
+        raise IndexError_(f"no index in {root}", f"{REBUILD} to create it")
     name = pointer.read_text(encoding="utf-8").strip()
     gen = root / name
     if not name.startswith("gen-") or "/" in name or not gen.is_dir():
-        raise IndexError_(f"{pointer}: points to a missing index generation '{name}'; run `edubot build`")
+        raise IndexError_(f"{pointer}: points to a missing index generation '{name}'", REBUILD)
     return gen
 
 
@@ -502,9 +513,9 @@ def read_manifest(index_dir: Path) -> dict:
     except FileNotFoundError:
         raise IndexError_(f"{path}: missing; the index is incomplete, run `edubot build`") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise IndexError_(f"{path}: corrupt (not valid JSON); run `edubot build`") from None
+        raise IndexError_(f"{path}: corrupt (not valid JSON)", REBUILD) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
-        raise IndexError_(f"{path}: made by another version of EduBot; run `edubot build`")
+        raise IndexError_(f"{path}: made by another version of EduBot", REBUILD)
     return manifest
 
 
@@ -535,7 +546,7 @@ def stale_reasons(manifest: dict, cfg: Config, corpus: Corpus, model: ModelInfo 
     return reasons
 
 
-def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
+def load_index(index_dir: Path) -> CorpusIndex:
     """Load the live generation, checking every file against the manifest's checksums."""
     gen = current_generation(index_dir)
     manifest = read_manifest(index_dir)
@@ -543,15 +554,15 @@ def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
     for rel, digest in files.items():
         path = gen / rel
         if not path.exists():
-            raise IndexError_(f"{path}: missing from the index; run `edubot build`")
-        if verify and _sha256(path) != digest:
-            raise IndexError_(f"{path}: corrupt or truncated (checksum mismatch); run `edubot build`")
+            raise IndexError_(f"{path}: missing from the index", REBUILD)
+        if _sha256(path) != digest:
+            raise IndexError_(f"{path}: corrupt or truncated (checksum mismatch)", REBUILD)
     core = SearchCore.load(gen, stem=manifest["settings"]["stem"])
     try:
         abbreviations = json.loads((gen / ABBREVIATIONS).read_text(encoding="utf-8"))
         docs_raw = json.loads((gen / DOCUMENTS).read_text(encoding="utf-8"))
         # Written from validated sidecars; with its checksum just verified, it need not be validated again.
-        documents = {doc_id: parse_sidecar(data, gen / DOCUMENTS, validate=not verify) for doc_id, data in docs_raw.items()}
+        documents = {doc_id: parse_sidecar(data, gen / DOCUMENTS, validate=False) for doc_id, data in docs_raw.items()}
         passages = []
         with open(gen / PASSAGES, encoding="utf-8") as fh:
             for line in fh:
@@ -563,9 +574,9 @@ def load_index(index_dir: Path, verify: bool = True) -> CorpusIndex:
                     citations=tuple(Citation(n, meta.reference(n)) for n in row["citations"]),
                     sentences=tuple(tuple(s) for s in row["sentences"]), kind=row["kind"],
                 ))
-    except Exception as e:
-        raise IndexError_(f"{gen}: passages or documents cannot be read ({type(e).__name__}: {e}); run `edubot build`") from None
+    except Exception as e:  # noqa: BLE001 - any malformed row or document means a corrupt index
+        raise IndexError_(f"{gen}: passages or documents cannot be read ({type(e).__name__}: {e})", REBUILD) from None
     if len(passages) != core.vectors.ntotal or len(passages) != core.size or len(passages) != manifest.get("passages"):
-        raise IndexError_(f"{gen}: passages ({len(passages)}) and vectors ({core.vectors.ntotal}) disagree; run `edubot build`")
+        raise IndexError_(f"{gen}: passages ({len(passages)}) and vectors ({core.vectors.ntotal}) disagree", REBUILD)
     return CorpusIndex(manifest=manifest, passages=tuple(passages), documents=documents, core=core, directory=gen,
                        abbreviations=abbreviations)

@@ -549,18 +549,18 @@ def open_retriever(cfg: Config, corpus: Corpus | None = None, auto_build: bool =
             if reasons:
                 reason = "the index is stale: " + "; ".join(reasons)
         except IndexError_ as e:
-            reason = str(e)
+            reason = e.problem
         if reason:
             if not auto_build:
-                raise IndexError_(reason + "; run `edubot build`")
-            say(reason.split("; run `edubot build`")[0] + "; building it now")
+                raise IndexError_(reason, "run `edubot build`")
+            say(reason + "; building it now")
             build_index(cfg, corpus, progress=progress, embedder=embedder)
         try:
             index = load_index(cfg.index_dir)
         except IndexError_ as e:
             if not auto_build:
                 raise
-            say(str(e).split("; run `edubot build`")[0] + "; rebuilding it now")
+            say(e.problem + "; rebuilding it now")
             build_index(cfg, corpus, progress=progress, embedder=embedder)
             index = load_index(cfg.index_dir)
         retriever = Retriever(index, embedder, cfg, corpus)

@@ -20,9 +20,10 @@ before it is read. Personal-advice requests are found the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from .classifier import WindowClassifier, load_classifier
 from .lexicon import Lexicon, LexiconError, load_lexicon
 from .text import PatientText, Reader, Speller, normalize
 
-__all__ = ["Status", "Triage", "Triager", "triage", "normalize", "looks_english", "default_triager", "LexiconError"]
+__all__ = ["LexiconError", "Status", "Triage", "Triager", "default_triager", "looks_english", "normalize", "triage"]
 
 Status = Literal["answered", "no_answer", "urgent", "personal_advice", "invalid"]
 Encode = Callable[[list[str]], np.ndarray]
@@ -131,7 +132,7 @@ class Triager:
             if advice:
                 return Triage("personal_advice", shown, str(advice[0].rule), search_text=reading.corrected,
                               category="personal_advice", layer="lexicon", scores=scores)
-            if scores and "advice" in self.classifier.fires(scores):  # type: ignore[union-attr]
+            if scores and self.classifier is not None and "advice" in self.classifier.fires(scores):
                 return Triage("personal_advice", shown, f"classifier {scores['advice']:.2f}",
                               search_text=reading.corrected, category="personal_advice", layer="classifier", scores=scores)
         return Triage(None, shown, english=english, search_text=reading.corrected, scores=scores)

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -89,7 +89,7 @@ class WindowClassifier:
                 "meta": self.meta}
 
     @classmethod
-    def from_json(cls, data: dict) -> "WindowClassifier":
+    def from_json(cls, data: dict) -> WindowClassifier:
         if data.get("labels") != list(LABELS):
             raise ValueError(f"classifier labels {data.get('labels')} are not {list(LABELS)}")
         return cls(np.asarray(data["weights"], dtype=np.float32), np.asarray(data["bias"], dtype=np.float32),
@@ -174,7 +174,7 @@ def cross_validated_scores(texts: Sequence[str], labels: np.ndarray, featurize: 
     return out
 
 
-def choose_threshold(scores: np.ndarray, positive: np.ndarray, caught: np.ndarray, negative_pool: np.ndarray,
+def choose_threshold(scores: np.ndarray, caught: np.ndarray, negative_pool: np.ndarray,
                      max_false_alarms: float) -> float:
     """The lowest threshold at which the classifier, added to what the rules already catch, keeps false alarms
     in ``negative_pool`` at or below ``max_false_alarms``; lower thresholds catch more.
@@ -215,7 +215,7 @@ def train_classifier(texts: Sequence[str], labels: np.ndarray, caught: np.ndarra
     thresholds = {}
     for j, label in enumerate(LABELS):
         pool = answerable & ~labels[:, j].astype(bool)
-        thresholds[label] = round(choose_threshold(cv[:, j], labels[:, j].astype(bool), caught[:, j].astype(bool),
+        thresholds[label] = round(choose_threshold(cv[:, j], caught[:, j].astype(bool),
                                                    pool, max_false_alarms), 4)
     wins, ys, _ = training_windows(texts, labels)
     weights, bias = fit(featurize(wins), ys, c)

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from .text import fold, sentences
 
-NEGATORS = frozenset("no not never without nor denies deny denied zero none".split())
+NEGATORS = frozenset("no not never without nor denies deny denied zero none".split())  # noqa: SIM905
 NEGATION_REACH = 3  # words before a match that a negator reaches
 WINDOW_CHARS = 350  # neighbouring sentences read together, up to this length
 _PUNCTUATION = re.compile(r"[^\w'\s,\u0300-\u036f\u0900-\u097f\u0610-\u061a\u064b-\u065f]+")  # marks stay

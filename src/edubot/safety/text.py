@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 # Zero-width, bidirectional overrides and other format characters: invisible, and a way to hide text.
 _FORMAT_CATEGORIES = {"Cf", "Cc", "Cs", "Co", "Cn"}
@@ -115,6 +116,8 @@ class Speller:
         for word in self.targets:
             self._symspell.create_dictionary_entry(word, 1)
         self._known = english_words() | self.targets
+        # Cached per speller (a cache on the method would keep every speller alive).
+        self._lookup = lru_cache(maxsize=20_000)(self._nearest)
 
     def correct(self, word: str) -> str:
         w = word.lower()
@@ -122,8 +125,7 @@ class Speller:
             return word
         return self._lookup(w) or word
 
-    @lru_cache(maxsize=20_000)
-    def _lookup(self, w: str) -> str | None:
+    def _nearest(self, w: str) -> str | None:
         from symspellpy import Verbosity
 
         distance = 2 if len(w) >= 7 else 1
@@ -141,12 +143,12 @@ _NUMBER_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 
                  "dozen": 12, "handful": 10}
 _TEMP = re.compile(r"(?<![\d/.])(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°|º|deg(?:rees?)?\b)?\s*(c|f|celsius|fahrenheit|centigrade)?(?![\w/])"
                    r"(?!\s*(?:years?|yrs?|yo|y/o|-year|months?|weeks?|days?|lbs?|kg|stone|mg|minutes?|mins?|hours?|hrs?|times)\b)")
-_FEVER_CONTEXT = re.compile(r"\b(fever|temp|temperature|thermometer|febrile|degrees|spiking|running|reading|burning up|hot)|°|º", re.I)
+_FEVER_CONTEXT = re.compile(r"\b(fever|temp|temperature|thermometer|febrile|degrees|spiking|running|reading|burning up|hot)|°|º", re.IGNORECASE)
 # "im at 101", "hit 39.5": a bare reading in the fever range, unless it is another measurement.
 _READING_BEFORE = re.compile(r"\b(at|hit|hitting|reached|reads|reading)\s*$")
 _OTHER_MEASURE = re.compile(r"\b(bp|blood pressure|pulse|heart rate|bpm|weigh\w*|lbs|kg|stone|sugar|glucose|oxygen|sats|mg)\b")
 _COUNT = re.compile(r"(?<![\d.,/])(\d{2,4})(?![\d.,/%])\s+(?!(?:" + "|".join(
-    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml "
+    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml "  # noqa: SIM905
     "milligrams grams g kg lbs steps times miles km am pm percent seconds secs degrees f c over years-old".split()) + r")\b)")
 COUNT_MARKER = "manycount"
 _TOOK = re.compile(
@@ -155,7 +157,7 @@ _TOOK = re.compile(
     r"(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")(?:\s*(?:or|-|to)\s*\d{1,4})?\s+"
     r"(?:(?:of\s+)?(?:my|his|her|their|the|mums?|moms?|dads?|nans?|grans?|\w+s)\s+)?(\w+)")
 _NOT_PILLS = frozenset(
-    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml milligrams "
+    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml milligrams "  # noqa: SIM905
     "grams g kg lbs steps times miles km am pm percent seconds secs shots injections jabs sessions treatments surgeries "
     "operations ops appointments visits kids children drinks beers glasses cups rounds cortisone prp".split())
 
