@@ -137,7 +137,11 @@ def n_exchanges(driver) -> int:
 
 
 def ask(driver, question: str, watch_thinking: bool = False, settle_after: bool = True) -> bool:
-    """Type a question, wait for its answer; returns whether the 'looking through sources' indicator appeared."""
+    """Type a question, wait for its whole answer; returns whether the 'looking through sources' indicator appeared.
+
+    The answer streams in piece by piece after the indicator goes: it is complete once its feedback row,
+    the last part of every exchange, is drawn.
+    """
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -152,7 +156,8 @@ def ask(driver, question: str, watch_thinking: bool = False, settle_after: bool 
     box.send_keys(question, Keys.ENTER)
     wait(driver).until(lambda d: n_exchanges(d) > before and d.execute_script(
         "const xs = document.querySelectorAll(\"div[class*='st-key-x-']\"); const x = xs[xs.length - 1];"
-        "return x.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 2"
+        "return !!x && x.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 2"  # read mid-rerun: again
+        " && !!x.querySelector(\"[class*='st-key-fb-']\")"
         " && !document.querySelector('[data-testid=\"ebThinking\"]');"))
     if settle_after:
         settle(driver)
