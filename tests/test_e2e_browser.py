@@ -30,6 +30,9 @@ PASSWORD = "e2e staff password"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 FIGURES: dict = {}
 LONG_QUESTION = "stem cell therapy for avascular necrosis of the hip"
+# Marketing is quoted only when relevant (at most one quote, always last, more only when asked about the
+# clinic): a question about the clinic's claims gets research first and the clinic's page as a closed row.
+MARKETING_QUESTION = "clinic claims stem cell therapy and PRP for avascular necrosis"
 URGENT_QUESTION = "I have crushing chest pain and my left arm is numb"
 
 
@@ -137,7 +140,11 @@ def n_exchanges(driver) -> int:
 
 
 def ask(driver, question: str, watch_thinking: bool = False, settle_after: bool = True) -> bool:
-    """Type a question, wait for its answer; returns whether the 'looking through sources' indicator appeared."""
+    """Type a question, wait for its whole answer; returns whether the 'looking through sources' indicator appeared.
+
+    The answer streams in piece by piece after the indicator goes: it is complete once its feedback row,
+    the last part of every exchange, is drawn.
+    """
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -152,7 +159,8 @@ def ask(driver, question: str, watch_thinking: bool = False, settle_after: bool 
     box.send_keys(question, Keys.ENTER)
     wait(driver).until(lambda d: n_exchanges(d) > before and d.execute_script(
         "const xs = document.querySelectorAll(\"div[class*='st-key-x-']\"); const x = xs[xs.length - 1];"
-        "return x.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 2"
+        "return !!x && x.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 2"  # read mid-rerun: again
+        " && !!x.querySelector(\"[class*='st-key-fb-']\")"
         " && !document.querySelector('[data-testid=\"ebThinking\"]');"))
     if settle_after:
         settle(driver)
@@ -341,13 +349,14 @@ def test_contrast_and_touch_targets(server, browser):
     from selenium.webdriver.common.by import By
 
     open_chat(browser, server)
-    ask(browser, LONG_QUESTION)
+    ask(browser, MARKETING_QUESTION)
     footer = browser.find_element(By.CSS_SELECTOR, "[data-testid='ebFooter']")
     r = browser.execute_script("return arguments[0].getBoundingClientRect()", footer)
     assert footer.is_displayed() and "988" in footer.text and "education only" in footer.text  # by the input...
     assert 0 <= r["top"] and r["bottom"] <= browser.execute_script("return innerHeight")  # ...and in view
-    for summary in browser.find_elements(By.CSS_SELECTOR, "div[class*='st-key-ad-chipbox-'] summary")[:1]:
-        browser.execute_script("arguments[0].click();", summary)  # a marketing source open: its colours are measured too
+    ads = browser.find_elements(By.CSS_SELECTOR, "div[class*='st-key-ad-chipbox-'] summary")
+    assert ads, "no marketing source to measure"
+    browser.execute_script("arguments[0].click();", ads[0])  # a marketing source open: its colours are measured too
     for summary in browser.find_elements(By.CSS_SELECTOR, "div[class*='st-key-doc-'] summary")[:1]:
         browser.execute_script("arguments[0].click();", summary)
     time.sleep(1.5)
@@ -429,7 +438,7 @@ def test_patient_session_cannot_reach_staff_pages(server, browser):
 
 def test_ask_in_a_real_browser_nothing_typed_is_logged(server, desktop):
     open_chat(desktop, server)
-    ask(desktop, LONG_QUESTION)
+    ask(desktop, MARKETING_QUESTION)
     from selenium.webdriver.common.by import By
 
     body = desktop.find_element(By.TAG_NAME, "body").text
@@ -440,7 +449,7 @@ def test_ask_in_a_real_browser_nothing_typed_is_logged(server, desktop):
     assert templates.KEY_LIMITS in body
     assert "education only" in body.lower()
     log = (ARTIFACTS / "streamlit.log").read_text()
-    assert "avascular necrosis of the hip" not in log
+    assert MARKETING_QUESTION not in log and "stem cell therapy and PRP" not in log
 
 
 def test_simultaneous_sessions_share_one_engine(server, desktop):

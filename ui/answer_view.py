@@ -9,6 +9,11 @@ source's header (plain-words evidence label, conflict-of-interest warning, at
 most ``KEY_LIMITS`` key limitations with near-duplicates merged); every other
 source as a numbered row that expands in place. Marketing sources come last and
 every one of them is marked as advertising on the card itself.
+
+How much opens is measured in lines of text (``OPEN_LINES``), counting all a
+quote brings into view: its own lines and, for the first quote of a source, that
+source's header and key limitations. A second source's card is a second header
+and limitation list to read, not only a second quote.
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ from edubot.shorten import merge_near_duplicates, plainer_first, reading_grade
 from ui.common import h, md_escape, safe_url
 
 OPEN_QUOTES = 2          # quotes shown open at most; the rest wait behind their source's row
-OPEN_LINES = 16          # ...and a second quote opens only if both fit in about this many lines of text
+# ...and a second quote opens only if the open part of the answer then fits about one desktop screen of reading:
+# two quotes of 8 lines (the 16 lines this budget counted when it counted quote text only) under two headers.
+OPEN_LINES = 24
+HEAD_LINES = 4           # a source's header: title, evidence label with its link, citation (the link row is taller)
 KEY_LIMITS = 3           # key limitations shown under a source's header; the rest one click away
 AD_ICON = "📣"
 
@@ -107,10 +115,30 @@ def _limit_item(group: list[dict], with_quote: bool) -> str:
     return "".join(parts) + "</li>"
 
 
+def key_limitations(groups: list[list[dict]]) -> list[list[dict]]:
+    """The limitation groups shown under a source's header: at most KEY_LIMITS with a key limitation."""
+    return [g for g in groups if any(lim.get("key") for lim in g)][:KEY_LIMITS]
+
+
+def _limit_line(lim: dict) -> str:
+    by = templates.LIMIT_BY.get(lim.get("kind"), "")
+    return f"{lim['text']} ({by})" if by else lim["text"]
+
+
+def card_lines(engine, src: Source) -> int:
+    """Lines a source's card shows besides its quotes: header, advert and conflict notes, key limitations."""
+    meta = engine.retriever.index.documents.get(src.doc_id)
+    coi = (meta.conflict_of_interest if meta else None) or src.passages[0].get("conflict_of_interest")
+    lines = HEAD_LINES + (1 if src.marketing else 0)
+    lines += display_lines(templates.CONFLICT_WARNING.format(note=coi)) if coi else 0
+    shown = key_limitations(limitation_groups(engine, src.doc_id, src.limitations))
+    return lines + (1 + sum(display_lines(_limit_line(g[0])) for g in shown) if shown else 0)
+
+
 def _limitations(engine, src: Source, key: str) -> None:
     """At most KEY_LIMITS key limitations in view; every limitation, in full, one click away."""
     groups = limitation_groups(engine, src.doc_id, src.limitations)
-    shown = [g for g in groups if any(lim.get("key") for lim in g)][:KEY_LIMITS]
+    shown = key_limitations(groups)
     if shown:
         items = "".join(_limit_item(g, False) for g in shown)
         st.html(f"<div class='eb-limits'><strong>{h(templates.KEY_LIMITS)}</strong><ul>{items}</ul></div>")
@@ -276,12 +304,14 @@ def render_answer(engine, a: dict, key: str) -> str | None:
     for src in sources:
         n_open = 0
         if budget and not (src.marketing and budget < OPEN_QUOTES):  # an advert opens only when alone
+            size = card_lines(engine, src)  # the source's first quote also brings its header into view
             for p in src.passages[:budget]:
-                size = display_lines(p["quote"])
+                size += display_lines(p["quote"])
                 if (budget < OPEN_QUOTES or n_open) and lines + size > OPEN_LINES:
                     break  # the first quote always opens; more only while they fit
                 n_open += 1
                 lines += size
+                size = 0
         if n_open:
             with st.container(border=True, key=f"{'ad-' if src.marketing else ''}card-{key}-{src.number}"):
                 _source_body(engine, src, f"{key}-{src.number}", n_open)

@@ -35,9 +35,19 @@ def scroll_to(exchange_id: str) -> None:
     """Bring the start of an exchange to the top of the view (below the header and any urgent banner).
 
     Streamlit keeps a chat page stuck to its bottom while content grows; it lets
-    go when the patient scrolls with the wheel, so the script sends it one
-    wheel event before scrolling, and repeats until the exchange's start has
-    stayed in place for a second (at most eight seconds) while the page grows. It stops at once if the patient scrolls, taps or types.
+    go when the patient scrolls with the wheel, so the script sends it wheel
+    events before scrolling, and repeats until the exchange's start has stayed
+    in place for a second (at most eight seconds) while the page grows. It stops
+    at once if the patient scrolls, taps or types.
+
+    Streamlit's stick-to-bottom can also be left "animating" with nothing
+    moving (a cancelled animation and a page-size change land in one React
+    update); the view then looks settled, but the patient's next wheel turn
+    pulls the page to its bottom, and every further turn again while that
+    animation runs, so the patient cannot scroll up. A wheel event ends that
+    state, so the script sends one on every tick of the first half second of
+    the settled second: a view it would pull down moves and is set again, and
+    the script finishes only after half a second with no event and no movement.
     """
     target = "st-key-x-" + "".join(c for c in exchange_id if c.isalnum())
     st.html("""<script>
@@ -67,13 +77,12 @@ def scroll_to(exchange_id: str) -> None:
     if (el) {
       const delta = el.getBoundingClientRect().top - topLine();
       steady = Math.abs(delta) > 3 ? 0 : steady + 1;
-      if (steady >= 10) return;  // in place for a second: done
-      if (Math.abs(delta) > 3) {
-        const box = scroller(el);
-        // Streamlit's stick-to-bottom lets go on a wheel event (as when the patient scrolls): send one first.
-        for (let i = 0; i < 2; i++) box.dispatchEvent(new WheelEvent("wheel", {bubbles: true, deltaY: -1}));
-        box.scrollTop += delta;
-      }
+      if (steady >= 10) return;  // in place for a second, the last half without a nudge: done
+      const box = scroller(el);
+      // Streamlit's stick-to-bottom lets go on a wheel event (as when the patient scrolls): send one first,
+      // and keep sending while settling, so a stuck animation shows itself while this script still watches.
+      if (steady < 5) for (let i = 0; i < 2; i++) box.dispatchEvent(new WheelEvent("wheel", {bubbles: true, deltaY: -1}));
+      if (Math.abs(delta) > 3) box.scrollTop += delta;
     }
     if (++tries < 80) setTimeout(go, 100);
   }

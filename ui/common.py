@@ -138,6 +138,13 @@ div:has(> .st-key-urgent-banner) { position: sticky; top: 3.75rem; z-index: 9999
 @keyframes eb-spin { to { transform: rotate(360deg); } }
 .eb-footer { color: var(--eb-text); font-size: 0.9rem; line-height: 1.35; margin: 0; }
 .eb-footer strong { color: #8a1010; }
+/* On a phone the input and footer are pinned over a short screen, and an urgent banner is pinned at the top:
+   Streamlit's desktop spacing below the input (3.5rem) would leave almost no room between them for the answer. */
+@media (max-width: 640px) {
+  [data-testid="stBottomBlockContainer"] { padding-top: 0.5rem; padding-bottom: 0.75rem; }
+  [data-testid="stBottomBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
+  .eb-footer { font-size: 0.85rem; line-height: 1.3; }
+}
 </style>
 """
 
