@@ -61,11 +61,10 @@ def with_value(s: RankingSettings, key: str, value) -> RankingSettings:
 
 
 def ascend(engine: BeirEngine, cands: dict[str, Candidates], qids: list[str], rounds: int = 3) -> tuple[RankingSettings, float]:
-    """Coordinate ascent from ``START`` (read as the engine's index was) for each fusion; the best setting
-    on ``qids`` wins (ties: the simpler)."""
+    """Coordinate ascent from ``START`` for each fusion; the best setting on ``qids`` wins (ties: the simpler)."""
     best_overall: tuple[RankingSettings, float] | None = None
     for fusion in (Fusion.MINMAX, Fusion.ZSCORE):
-        s = engine.searcher.settings.replace(fusion=fusion)
+        s = START.replace(fusion=fusion)
         score = ndcg(engine, cands, qids, s)
         for _ in range(rounds):
             improved = False
@@ -92,20 +91,17 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=0, help="also cross-validate within the split with this many folds")
     parser.add_argument("--cache", default=".edubot/cache")
     parser.add_argument("--write", action="store_true", help="save the settings to eval/ranking/<dataset>.json")
-    parser.add_argument("--title-context", action="store_true",
-                        help="the dense model reads each window after its document's title (an index-time choice: "
-                             "compare runs with and without it on the tuning split)")
     args = parser.parse_args()
     if args.split == "test":
         sys.exit("tune_beir: never tune on a test split")
     cfg = Config()
     embedder = get_embedder(cfg.model)
     beir = load_beir(args.folder, args.split)
-    engine, _ = build_engine(beir, START.replace(title_context=args.title_context), cfg, embedder, Path(args.cache), progress=True)
+    engine, _ = build_engine(beir, START, cfg, embedder, Path(args.cache), progress=True)
     qids = list(beir.queries)
     print(f"{beir.name} {args.split}: {len(qids)} queries; reading them and their candidates...", file=sys.stderr, flush=True)
     read = engine.queries([beir.queries[q] for q in qids])
-    cands = {q: engine.searcher.candidates(query, engine.searcher.settings.candidates) for q, query in zip(qids, read)}
+    cands = {q: engine.searcher.candidates(query, START.candidates) for q, query in zip(qids, read)}
     print("candidates ready; tuning...", file=sys.stderr, flush=True)
 
     report: dict = {"dataset": beir.name, "split": args.split, "queries": len(qids)}

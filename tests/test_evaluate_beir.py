@@ -101,8 +101,7 @@ def test_benchmark_windows_get_the_product_abbreviation_step():
     assert owner.tolist() == [0, 1] and agreed == {"THR": "total hip replacement"}  # titles are not in the windows
 
 
-@pytest.mark.parametrize("title_context", [False, True])
-def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder, title_context):
+def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder):
     """The same documents, as a corpus folder and as a BEIR folder: the product's search and eval-beir
     give the same order and the same scores for the same question (one ranking path)."""
     from conftest import write_doc
@@ -130,7 +129,7 @@ def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder, title_contex
             fh.write(json.dumps({"_id": f"q{i}", "text": q}) + "\n")
     (beir_dir / "qrels" / "test.tsv").write_text("".join(f"q{i}\tstatins\t1\n" for i in range(len(questions))))
 
-    cfg = Config(corpus_dir=corpus_dir, index_dir=tmp_path / "index", title_context=title_context)
+    cfg = Config(corpus_dir=corpus_dir, index_dir=tmp_path / "index")
     build_index(cfg, embedder=embedder)
     product = Retriever(load_index(cfg.index_dir), embedder, cfg)
     engine, _ = build_engine(load_beir(beir_dir, "test"), RankingSettings.from_config(cfg), cfg, embedder, tmp_path / "cache")

@@ -76,10 +76,6 @@ class Config:
     # how long / what age" question expects, and to passages defining what a "what is X" question names.
     answer_type_bonus: float = 0.5
     definition_bonus: float = 0.5
-    # The dense model reads each passage after its document's title (BM25 still counts the title once per
-    # document). Helps where titles carry the topic of short texts (NFCorpus abstracts); hurts where many
-    # pages share a title (the bundled corpus: every patient page is "Osteonecrosis"; MedQuAD). Index-time.
-    title_context: bool = False
     # Above this many passages the dense index is approximate (IVF + 8-bit scalar quantisation).
     approximate_above: int = 200_000
 

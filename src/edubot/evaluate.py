@@ -24,7 +24,7 @@ from .abbreviations import corpus_abbreviations, expand
 from .chunk import _pack, split_sentences
 from .config import PROJECT_ROOT, Config
 from .fusion import Fusion
-from .index import SearchCore, bm25_tokens, dense_text, index_text
+from .index import SearchCore, bm25_tokens, index_text
 from .retrieve import Query, RankingSettings, Scored, Searcher
 
 BEIR_WINDOW_CHARS = 900
@@ -97,7 +97,7 @@ def abbreviations_of(beir: Beir) -> tuple[list[Mapping[str, str]], dict[str, str
 
 def windows(beir: Beir, definitions: Sequence[Mapping[str, str]] | None = None,
             max_chars: int = BEIR_WINDOW_CHARS) -> tuple[list[str], np.ndarray]:
-    """What BM25 sees of each document's sentence windows (the product's ``index_text``: no title,
+    """What the indexes see of each document's sentence windows (the product's ``index_text``: no title,
     abbreviations spelled out), and the document row of each window."""
     texts: list[str] = []
     owner: list[int] = []
@@ -194,10 +194,7 @@ def build_engine(beir: Beir, settings: RankingSettings, cfg: Config, embedder, c
     started = time.perf_counter()
     definitions, agreed = abbreviations_of(beir)
     texts, owner = windows(beir, definitions)
-    # The dense model reads each window as the product reads a passage (after its title when the
-    # corpus's settings say so); BM25 reads the window alone and the title once, as a document field.
-    read = [dense_text(t, "", None, beir.titles[row]) for t, row in zip(texts, owner.tolist())] if settings.title_context else texts
-    vectors = cached_embeddings(read, embedder, cache_dir, f"{beir.name}-windows", progress)
+    vectors = cached_embeddings(texts, embedder, cache_dir, f"{beir.name}-windows", progress)
     titles = cached_embeddings(beir.titles, embedder, cache_dir, f"{beir.name}-titles", progress)
     core = SearchCore.build(vectors, [bm25_tokens(t, cfg.stem) for t in texts], owner, titles,
                             [bm25_tokens(t, cfg.stem) for t in beir.titles], cfg.bm25_k1, cfg.bm25_b, cfg.stem)

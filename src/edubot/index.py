@@ -267,13 +267,6 @@ def index_text(text: str, section: str = "", abbreviations: Mapping[str, str] | 
     return f"{section}. {body}" if section else body
 
 
-def dense_text(text: str, section: str = "", abbreviations: Mapping[str, str] | None = None, title: str = "") -> str:
-    """What the dense model reads of a passage: ``index_text``, after its document's title when the corpus
-    reads passages in their title's context (``title_context``); BM25 always reads ``index_text``."""
-    body = index_text(text, section, abbreviations)
-    return f"{title}. {body}" if title else body
-
-
 def document_text(meta: DocMeta) -> str:
     """A document's own fields, indexed once per document: title, kind of study ("the case report"),
     authors and year (staff search "Pak 2012")."""
@@ -298,7 +291,6 @@ def index_settings(cfg: Config, n_passages: int) -> dict:
         "stem": cfg.stem,
         "tokenizer": TOKENIZER_VERSION,
         "index_text": INDEX_TEXT_VERSION,
-        "title_context": cfg.title_context,
         "approximate": n_passages > cfg.approximate_above,
         "format": FORMAT_VERSION,
     }
@@ -353,13 +345,11 @@ def build_index(cfg: Config, corpus: Corpus | None = None, progress: Progress | 
     embedder = embedder or get_embedder(cfg.model)
     abbreviations, agreed = passage_abbreviations(passages)
     texts = [index_text(p.text, p.section, abbreviations[p.doc_id]) for p in passages]
-    read = [dense_text(p.text, p.section, abbreviations[p.doc_id], metas[p.doc_id].title if cfg.title_context else "")
-            for p in passages]
     chunks: list[np.ndarray] = []
     batch = 32
-    for start in range(0, len(read), batch):
-        chunks.append(embedder.encode(read[start : start + batch]))
-        note("embedding", min(start + batch, len(read)), len(read))
+    for start in range(0, len(texts), batch):
+        chunks.append(embedder.encode(texts[start : start + batch]))
+        note("embedding", min(start + batch, len(texts)), len(texts))
     vectors = np.vstack(chunks) if chunks else np.zeros((0, embedder.info.dim), dtype=np.float32)
     settings = index_settings(cfg, len(passages))
     note("indexing", 0, 1)

@@ -65,9 +65,6 @@ class RankingSettings:
     # Added (as a share of the best fused score) to passages answering the question's kind of question.
     answer_type_bonus: float = 0.5
     definition_bonus: float = 0.5
-    # Whether the dense vectors were made from the title and the passage (``index.dense_text``): an
-    # index-time choice, kept here so a benchmark's one settings file says how its windows are read.
-    title_context: bool = False
 
     @property
     def weights(self) -> tuple[float, float, float, float]:
@@ -96,10 +93,6 @@ class RankingSettings:
                     raise ValueError(f"fusion {value!r} is not one of {', '.join(f.value for f in Fusion)}") from None
             elif key in ("candidates", "prf_docs"):
                 values[key] = int(value)
-            elif key == "title_context":
-                if not isinstance(value, bool):
-                    raise ValueError(f"title_context must be true or false, not {value!r}")
-                values[key] = value
             else:
                 values[key] = float(value)
         return cls(**values)
