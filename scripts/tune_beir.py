@@ -1,6 +1,6 @@
 """Learn a benchmark's ranking settings on a tuning split (never on test), with cross-validation.
 
-    .venv/bin/python scripts/tune_beir.py ../shared/bench/nfcorpus --split train --cache /work/cache --write
+    .venv/bin/python scripts/tune_beir.py ../shared/bench/nfcorpus --split train --split dev --cache /work/cache --write
     .venv/bin/python scripts/tune_beir.py ../shared/bench/medquad --split dev --folds 5 --cache /work/cache --write
 
 Each question's candidates are computed once by the product's ``Searcher``
@@ -17,6 +17,7 @@ the fold left out, so the reported figure is one the tuning never saw.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import sys
@@ -87,24 +88,28 @@ def ascend(engine: BeirEngine, cands: dict[str, Candidates], qids: list[str], ro
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--split", required=True, help="the tuning split (dev or train); never test")
+    parser.add_argument("--split", required=True, action="append",
+                        help="a tuning split (dev or train; give it twice to tune on both); never test")
     parser.add_argument("--folds", type=int, default=0, help="also cross-validate within the split with this many folds")
     parser.add_argument("--cache", default=".edubot/cache")
     parser.add_argument("--write", action="store_true", help="save the settings to eval/ranking/<dataset>.json")
     args = parser.parse_args()
-    if args.split == "test":
+    if "test" in args.split:
         sys.exit("tune_beir: never tune on a test split")
+    split = "+".join(args.split)
     cfg = Config()
     embedder = get_embedder(cfg.model)
-    beir = load_beir(args.folder, args.split)
+    parts = [load_beir(args.folder, name) for name in args.split]
+    beir = dataclasses.replace(parts[0], queries={q: t for b in parts for q, t in b.queries.items()},
+                               qrels={q: d for b in parts for q, d in b.qrels.items()})
     engine, _ = build_engine(beir, START, cfg, embedder, Path(args.cache), progress=True)
     qids = list(beir.queries)
-    print(f"{beir.name} {args.split}: {len(qids)} queries; reading them and their candidates...", file=sys.stderr, flush=True)
+    print(f"{beir.name} {split}: {len(qids)} queries; reading them and their candidates...", file=sys.stderr, flush=True)
     read = engine.queries([beir.queries[q] for q in qids])
     cands = {q: engine.searcher.candidates(query, START.candidates) for q, query in zip(qids, read)}
     print("candidates ready; tuning...", file=sys.stderr, flush=True)
 
-    report: dict = {"dataset": beir.name, "split": args.split, "queries": len(qids)}
+    report: dict = {"dataset": beir.name, "split": split, "queries": len(qids)}
     if args.folds > 1:
         shuffled = qids[:]
         random.Random(0).shuffle(shuffled)
@@ -124,7 +129,7 @@ def main() -> None:
     settings, score = ascend(engine, cands, qids)
     report["ndcg@10_on_tuning_split"] = round(score, 4)
     report["settings"] = settings.to_json()
-    print(f"learned on all of {args.split}: nDCG@10 {score:.4f} with {settings.to_json()}", flush=True)
+    print(f"learned on all of {split}: nDCG@10 {score:.4f} with {settings.to_json()}", flush=True)
     if args.write:
         RANKING_DIR.mkdir(parents=True, exist_ok=True)
         path = RANKING_DIR / f"{beir.name}.json"
