@@ -179,7 +179,7 @@ def test_the_question_path_never_imports_torch(built):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "edubot.cli", "ask", "--json", "did they do a biopsy?"],
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "edubot.cli", "ask", "--json", "Was a biopsy done in the stem cell case report?"],
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["status"] == "answered"

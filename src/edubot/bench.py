@@ -157,7 +157,7 @@ def run_load(answerer, threads: int = 8, per_thread: int = 200) -> dict:
             "serial": _pcts(serial), "concurrent": _pcts(latencies)}
 
 
-COLD_QUESTION = "did they do a biopsy?"
+COLD_QUESTION = "Was a biopsy done in the stem cell case report?"
 # One word: triage does not run its language check (wordfreq), so this row is the engine alone.
 COLD_KEYWORD = "osteonecrosis"
 

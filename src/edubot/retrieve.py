@@ -289,15 +289,20 @@ class Searcher:
     def rank(self, q: Query, allowed: np.ndarray | None = None, settings: RankingSettings | None = None) -> Scored:
         """``q``'s candidates in order (``candidates`` then ``order``)."""
         s = settings or self.settings
-        return self.order(self.candidates(q, s.candidates, allowed), s)
+        return self.order(self.candidates(q, s.candidates, allowed, answers=s.answer_type_bonus > 0,
+                                          definitions=s.definition_bonus > 0), s)
 
-    def candidates(self, q: Query, n: int, allowed: np.ndarray | None = None) -> Candidates:
+    def candidates(self, q: Query, n: int, allowed: np.ndarray | None = None, answers: bool = True,
+                   definitions: bool = True) -> Candidates:
         """The union of the ``n`` best rows of one dense search and of one BM25 scoring, each scored by every system.
 
         Scores of rows one system did not return come from the stored vectors
         and the BM25 scores already computed: nothing is searched twice.
         ``allowed`` is a boolean mask of rows a filter lets through; a filtered
         search looks at every row, so that a filter never hides a match.
+        ``answers`` / ``definitions``: whether to read the rows for the question's
+        intent (the slowest step, skipped when the corpus's settings give it no weight;
+        tuning asks for everything once).
         """
         core = self.core
         found = core.dense(q.vector, n if allowed is None else core.size) if q.vector is not None else None
@@ -330,14 +335,16 @@ class Searcher:
         bm25 = all_bm25[rows].astype(np.float64)
         ascending = np.sort(all_bm25)
         bm25_rank = np.where(bm25 > 0, len(ascending) - np.searchsorted(ascending, bm25, side="right") + 1, 0).astype(np.int64)
-        answer, definition = self.intent(q.intent, rows)
+        answer, definition = self.intent(q.intent, rows, answers, definitions)
         return Candidates(rows, np.asarray(dense, dtype=np.float64), bm25, title_dense, doc_bm25[docs].astype(np.float64),
                           dense_rank, bm25_rank, stored, q.vector, answer, definition, best_dense, best_bm25)
 
-    def intent(self, intent: Intent, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def intent(self, intent: Intent, rows: np.ndarray, answers: bool = True,
+               definitions: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """How well each row answers the kind of question asked, and whether it defines the term asked about."""
         answer = np.zeros(len(rows))
         definition = np.zeros(len(rows))
+        intent = Intent(intent.answer if answers else None, intent.focus, intent.defines if definitions else frozenset())
         if intent.answer is None and not intent.defines:
             return answer, definition
         stem = self.core.stem
