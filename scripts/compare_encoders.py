@@ -30,8 +30,8 @@ from edubot.embed import (
     Encoder,
     Export,
     OnnxEmbedder,
-    _sha256,
     ensure_export,
+    file_sha256,
     get_embedder,
 )
 from edubot.evaluate import evaluate_beir, load_beir
@@ -44,7 +44,7 @@ def int8_export(fp32: Export, folder: Path) -> Export:
     quantize_dynamic(str(fp32.onnx), str(folder / ONNX_FILE), weight_type=QuantType.QInt8, per_channel=True)
     shutil.copyfile(fp32.folder / TOKENIZER_FILE, folder / TOKENIZER_FILE)
     stat = (folder / ONNX_FILE).stat()
-    export = dataclasses.replace(fp32, folder=folder, sha256=_sha256(folder / ONNX_FILE), size=stat.st_size,
+    export = dataclasses.replace(fp32, folder=folder, sha256=file_sha256(folder / ONNX_FILE), size=stat.st_size,
                                  mtime_ns=stat.st_mtime_ns, precision="int8", max_abs_diff=None)
     (folder / EXPORT_FILE).write_text(json.dumps(export.to_json()))
     return export

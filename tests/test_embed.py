@@ -17,8 +17,8 @@ from edubot.embed import (
     ONNX_FILE,
     Encoder,
     OnnxEmbedder,
-    _sha256,
     ensure_export,
+    file_sha256,
     find_export,
     get_embedder,
     incompatibility,
@@ -43,7 +43,7 @@ def test_the_default_encoder_is_onnx_and_shared(embedder):
     assert get_embedder(MODEL) is embedder
     info = embedder.info
     assert (info.encoder, info.precision, info.dim) == ("onnx", "fp32", 384)
-    assert info.checksum == _sha256(embedder.export.onnx)
+    assert info.checksum == file_sha256(embedder.export.onnx)
 
 
 def test_vectors_are_unit_float32_rows(embedder):
@@ -108,7 +108,7 @@ def test_the_export_is_found_without_torch_and_checks_its_file(embedder, tmp_pat
 def test_a_missing_export_is_made_again_offline_and_checked(embedder, tmp_path):
     made = ensure_export(MODEL, root=tmp_path)
     assert made.folder.parent == tmp_path and made.max_abs_diff <= 1e-5
-    assert made.sha256 == _sha256(made.onnx)
+    assert made.sha256 == file_sha256(made.onnx)
     assert made.sha256 == embedder.info.checksum  # the export is deterministic
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
     assert find_export(MODEL, root=tmp_path) == made

@@ -235,7 +235,8 @@ def source_stamp(path: Path) -> str:
     return hashlib.sha256("\n".join(f"{p.relative_to(path)} {p.stat().st_size} {p.stat().st_mtime_ns}" for p in files).encode()).hexdigest()
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in 1 MB blocks (model exports and index files are large)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -319,7 +320,7 @@ def export_onnx(name: str, root: Path = EXPORTS_DIR) -> Export:
                               opset_version=17, dynamo=False)
         shutil.copyfile(tokenizer_json, tmp / TOKENIZER_FILE)
         stat = (tmp / ONNX_FILE).stat()
-        export = Export(folder=tmp, model=name, version=version, source=str(path), source_stamp=source_stamp(path), sha256=_sha256(tmp / ONNX_FILE),
+        export = Export(folder=tmp, model=name, version=version, source=str(path), source_stamp=source_stamp(path), sha256=file_sha256(tmp / ONNX_FILE),
                         size=stat.st_size, mtime_ns=stat.st_mtime_ns, dim=_dimension(model),
                         max_seq_length=int(model.max_seq_length))
         onnx = OnnxEmbedder(name, export=export)

@@ -9,7 +9,6 @@ another corpus, model or settings is stale and never silently used.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import math
@@ -31,7 +30,7 @@ from .abbreviations import corpus_abbreviations, expand
 from .chunk import Citation, Passage, chunk_corpus
 from .config import Config
 from .corpus import SIDECAR_SUFFIX, Corpus, CorpusError, DocMeta, load_corpus, parse_sidecar, sidecar_digest
-from .embed import ModelInfo, incompatibility
+from .embed import ModelInfo, file_sha256, incompatibility
 from .fusion import Candidates, no_candidates
 
 FORMAT_VERSION = 1
@@ -306,17 +305,9 @@ def _versions() -> dict:
     return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _files(gen: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(gen)): _sha256(p)
+        str(p.relative_to(gen)): file_sha256(p)
         for p in sorted(gen.rglob("*"))
         if p.is_file() and p.name != MANIFEST
     }
@@ -545,7 +536,7 @@ def load_index(index_dir: Path) -> CorpusIndex:
         path = gen / rel
         if not path.exists():
             raise IndexError_(f"{path}: missing from the index", REBUILD)
-        if _sha256(path) != digest:
+        if file_sha256(path) != digest:
             raise IndexError_(f"{path}: corrupt or truncated (checksum mismatch)", REBUILD)
     core = SearchCore.load(gen, stem=manifest["settings"]["stem"])
     try:
