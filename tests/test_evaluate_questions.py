@@ -81,7 +81,9 @@ def test_held_out_bank_meets_the_targets_it_meets(held_out):
     assert held_out["answerable_answered"]["rate"] >= 0.9
     assert held_out["abstention_precision"]["rate"] >= 0.9
     assert held_out["off_topic_answered"]["rate"] <= 0.10
-    assert held_out["urgent_recall"]["rate"] >= 0.95 and held_out["advice_recall"]["rate"] >= 0.8  # floors below the targets
+    # Regression floors, not targets: set after measuring 0.974 and 0.855 here (the targets are the xfails below),
+    # so a fall back towards the old 1-in-4 catch rate cannot pass silently behind an expected failure.
+    assert held_out["urgent_recall"]["rate"] >= 0.95 and held_out["advice_recall"]["rate"] >= 0.8
 
 
 # Targets not met on the held-out bank (README "Triage"; issue 10 stays open for them). strict: when one starts
