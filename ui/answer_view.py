@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import streamlit as st
 
 from edubot import templates
@@ -81,25 +82,49 @@ def _grade(text: str) -> float:
     return reading_grade(text)
 
 
+def warm_up(engine, answer: dict) -> None:
+    """Do before the server starts what the first answers drawn would otherwise pay for (``ui.serve``).
+
+    Ordering an answer's quotes grades their reading level, and textstat loads
+    its pronunciation dictionary on the first grade: about a second on this
+    machine, on the first patient's first answer. Merging near-duplicate
+    limitations needs their vectors: the bundled corpus's 49 take 0.4 s to
+    encode together, and up to 0.2 s per answer that quotes new documents.
+    So ``answer`` (the warm-up question's) is laid out as the page would, and
+    every limitation in the corpus is encoded.
+    """
+    texts = [lim.text for meta in engine.retriever.index.documents.values() for lim in meta.limitations]
+    if texts:
+        limitation_vectors(engine, texts)
+    for src in sources_of(answer):
+        card_lines(engine, src)
+
+
 # ---------------------------------------------------------------- limitations
 
 _VEC_LOCK = threading.Lock()
-_VECTORS: dict[tuple[str, tuple[str, ...]], object] = {}
+_VECTORS: dict[str, np.ndarray] = {}  # limitation text -> vector: limitations come from the corpus only, a fixed set
+
+
+def limitation_vectors(engine, texts: list[str]) -> np.ndarray:
+    """Vectors of limitation texts, each encoded once per server process (``warm_up`` encodes them all)."""
+    with _VEC_LOCK:
+        missing = [t for t in dict.fromkeys(texts) if t not in _VECTORS]
+    if missing:
+        fresh = engine.retriever.embedder.encode(missing)
+        with _VEC_LOCK:
+            _VECTORS.update(zip(missing, fresh, strict=True))
+    with _VEC_LOCK:
+        return np.vstack([_VECTORS[t] for t in texts])
 
 
 def limitation_groups(engine, doc_id: str, limitations: list[dict]) -> list[list[dict]]:
     """A document's limitations with near-duplicates merged, key ones first (the JSON's order)."""
     if len(limitations) < 2:
         return [[lim] for lim in limitations]
-    texts = tuple(lim["text"] for lim in limitations)
-    with _VEC_LOCK:
-        vectors = _VECTORS.get((doc_id, texts))
-    if vectors is None:
-        vectors = engine.retriever.embedder.encode(list(texts))
-        with _VEC_LOCK:
-            _VECTORS[(doc_id, texts)] = vectors
+    texts = [lim["text"] for lim in limitations]
     meta = engine.retriever.index.documents.get(doc_id)
-    groups = merge_near_duplicates(list(texts), vectors, meta.title if meta else "")
+    groups = merge_near_duplicates(texts, limitation_vectors(engine, texts), meta.title if meta else "")
     return [[limitations[i] for i in g] for g in groups]
 
 
