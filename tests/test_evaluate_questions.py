@@ -7,7 +7,7 @@ from edubot.evaluate import evaluate_questions, evaluate_triage, is_relevant, lo
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 # 433 patients' messages by a writer who never saw the code, never used for tuning (issue 10's test split).
-HELD_OUT_BANK = PROJECT_ROOT / "eval" / "triage" / "test.jsonl"
+HELD_OUT_BANKS = sorted((PROJECT_ROOT / "eval" / "triage").glob("test*.jsonl"))
 
 
 def test_question_set_is_large_and_labelled(passages):
@@ -71,33 +71,34 @@ def test_eval_on_the_bundled_set(answerer, tmp_path):
 
 @pytest.fixture(scope="module")
 def held_out(answerer):
-    return evaluate_triage(answerer, load_messages(HELD_OUT_BANK))["metrics"]
+    """The three held-out banks together (1,330 messages from three writers who never saw the code)."""
+    return evaluate_triage(answerer, [m for bank in HELD_OUT_BANKS for m in load_messages(bank)])["metrics"]
 
 
-def test_held_out_bank_meets_the_targets_it_meets(held_out):
+def test_held_out_banks_meet_the_targets_they_meet(held_out):
     """Issue 10's targets, on messages nobody here wrote: these hold, and must keep holding."""
-    assert held_out["messages"] == 433
+    assert len(HELD_OUT_BANKS) == 3 and held_out["messages"] == 1330
     assert held_out["answerable_flagged"]["rate"] <= 0.03
     assert held_out["answerable_answered"]["rate"] >= 0.9
     assert held_out["abstention_precision"]["rate"] >= 0.9
     assert held_out["off_topic_answered"]["rate"] <= 0.10
-    # Regression floors, not targets: set after measuring 0.974 and 0.855 here (the targets are the xfails below),
+    # Regression floors, not targets: set after measuring 0.976 and 0.872 here (the targets are the xfails below),
     # so a fall back towards the old 1-in-4 catch rate cannot pass silently behind an expected failure.
     assert held_out["urgent_recall"]["rate"] >= 0.95 and held_out["advice_recall"]["rate"] >= 0.8
 
 
-# Targets not met on the held-out bank (README "Triage"; issue 10 stays open for them). strict: when one starts
+# Targets not met on the held-out banks (README "Triage"; issue 10 stays open for them). strict: when one starts
 # to hold, the run says so, and the mark comes off.
-@pytest.mark.xfail(strict=True, reason="urgent recall 0.974 (186/191) on the held-out bank; target 1.0")
+@pytest.mark.xfail(strict=True, reason="urgent recall 0.976 (566/580) on the held-out banks; target 1.0")
 def test_held_out_urgent_recall_is_total(held_out):
     assert held_out["urgent_recall"]["rate"] == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="personal-advice recall 0.855 (47/55) on the held-out bank; target 0.9")
+@pytest.mark.xfail(strict=True, reason="personal-advice recall 0.872 (150/172) on the held-out banks; target 0.9")
 def test_held_out_advice_recall(held_out):
     assert held_out["advice_recall"]["rate"] >= 0.9
 
 
-@pytest.mark.xfail(strict=True, reason="abstention recall 0.892 (74/83) on the held-out bank; target 0.9")
+@pytest.mark.xfail(strict=True, reason="abstention recall 0.813 (226/278) on the held-out banks; target 0.9")
 def test_held_out_abstention_recall(held_out):
     assert held_out["abstention_recall"]["rate"] >= 0.9

@@ -5,6 +5,7 @@ import pytest
 from edubot.safety import Triager, default_triager, looks_english, normalize, triage
 from edubot.safety.classifier import load_classifier, message_windows
 from edubot.safety.lexicon import LexiconError, build_lexicon, load_lexicon, phrase_regex, read_toml
+from edubot.safety.multilingual import load_multilingual
 from edubot.safety.text import PILLS_MARKER, TEMP_MARKER, Reader, mark_facts
 
 # ---------------------------------------------------------------- reading patient text
@@ -197,6 +198,40 @@ def test_the_stored_classifier_matches_the_lexicon_it_was_trained_with():
     assert clf.meta["banks"] and not any("test" in b for b in clf.meta["banks"])  # never trained on a test split
 
 
+def test_the_multilingual_classifier_is_stored_with_its_model():
+    clf = load_multilingual()
+    assert clf is not None, "run `edubot triage-train` (README: Triage)"
+    assert clf.weights.shape == (2, 384 + len(clf.concepts))
+    assert clf.meta["model"].startswith("multilingual-e5-small") and not any("test" in b for b in clf.meta["banks"])
+
+
+def test_messages_in_other_languages_are_read_by_the_multilingual_model(embedder):
+    tri = Triager(load_lexicon(), load_classifier(), multilingual=load_multilingual())
+    # No lexicon phrase in Turkish or Indonesian; the meaning carries across languages.
+    for text in ("annem nefes alamıyor, dudakları morardı",  # my mother cannot breathe, her lips went blue
+                 "ayah saya tiba-tiba tidak bisa bicara dan wajahnya mencong sebelah"):  # sudden speech loss, face droop
+        t = tri.triage(text, embedder.encode)
+        assert (t.status, t.layer) == ("urgent", "multilingual"), t
+    calm = tri.triage("¿qué es la necrosis avascular de cadera?", embedder.encode)
+    assert calm.status is None and not calm.english and calm.scores["urgent"] < 0.5
+
+
+def test_english_messages_never_reach_the_multilingual_model(embedder):
+    def refuse(texts):
+        raise AssertionError(f"the multilingual model read {texts}")
+
+    tri = Triager(load_lexicon(), load_classifier(), multilingual=load_multilingual(), encode_other=refuse)
+    assert tri.triage("my husbands lips have gone a funny colour and i cant rouse him", embedder.encode).status == "urgent"
+    assert tri.triage("what is core decompression", embedder.encode).status is None
+
+
+def test_the_speller_leaves_other_languages_as_written():
+    tri = default_triager()
+    reading = tri.read("não aguento mais essa dor")
+    assert not reading.english and "essa" in reading.corrected  # not "essay", which reads as fiction
+    assert tri.triage("não aguento mais essa dor, vou me matar hoje").status == "urgent"
+
+
 def test_windows_cover_a_long_message_in_overlapping_runs():
     short = "my hip hurts. what is avn?"
     assert message_windows(short) == [short]
@@ -220,11 +255,16 @@ def test_triage_bank_files_are_well_formed():
     from edubot.config import PROJECT_ROOT
     from edubot.evaluate import STATUSES
 
-    for name in ("dev.jsonl", "test.jsonl"):
-        rows = [json.loads(line) for line in (PROJECT_ROOT / "eval" / "triage" / name).read_text().splitlines() if line.strip()]
+    banks = sorted((PROJECT_ROOT / "eval" / "triage").glob("*.jsonl"))
+    assert {p.name for p in banks} >= {"dev.jsonl", "dev-d.jsonl", "test.jsonl", "test-b.jsonl", "test-c.jsonl"}
+    seen: dict[str, str] = {}
+    for path in banks:
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         assert len({r["id"] for r in rows}) == len(rows)
         assert all(r["expect"] in STATUSES and r["category"] for r in rows)
         assert sum(r["expect"] == "urgent" for r in rows) >= 150
+        for r in rows:  # ids never repeat across banks, so banks can be read together
+            assert seen.setdefault(r["id"], path.name) == path.name, r["id"]
 
 
 def test_reader_without_slang_or_speller_is_identity_apart_from_folding():

@@ -25,6 +25,7 @@ from .retrieve import Hit, Ranking, Retriever
 from .safety import Status, Triage, Triager
 from .safety.classifier import load_classifier
 from .safety.lexicon import load_lexicon
+from .safety.multilingual import load_multilingual
 
 GROUP_ORDER = ("research", "patient_education", "marketing")
 MARKETING = "marketing"
@@ -229,7 +230,8 @@ class Answerer:
         # Staff-facing notes about this corpus (calibration missing or out of date): shown by ask, doctor, staff page.
         self.abstention, self.notes = for_corpus(load_model(), index.manifest, self.cfg.abstention_threshold)
         self.triager = Triager(load_lexicon(self.cfg.triage_lexicon), load_classifier(),
-                               vocabulary=corpus_words(p.text for p in index.passages), max_chars=self.cfg.max_query_chars)
+                               vocabulary=corpus_words(p.text for p in index.passages), max_chars=self.cfg.max_query_chars,
+                               multilingual=load_multilingual())
 
     # ------------------------------------------------------------ pieces
 

@@ -353,8 +353,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cfg = _config(args)
     try:
         questions = load_questions(Path(args.questions))
-        default_bank = EVAL_DIR / "triage" / "test.jsonl"
-        chosen = args.triage if args.triage is not None else ([str(default_bank)] if default_bank.exists() else [])
+        # By default every held-out bank (test*.jsonl: written by people who never saw the code), each alone and
+        # together.
+        chosen = args.triage if args.triage is not None else sorted(str(p) for p in (EVAL_DIR / "triage").glob("test*.jsonl"))
         banks = [(Path(b), load_messages(Path(b))) for b in chosen]
     except BeirError as e:
         raise UserError(str(e)) from None
@@ -369,6 +370,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         bar.close()
         part["summary_text"] = format_triage_report(part, f"triage · {path.name}")
         report["triage"][path.name] = part
+    if len(banks) > 1:
+        every = [m for _, messages in banks for m in messages]
+        tick, bar = _ticker(len(every), "all banks together")
+        part = evaluate_triage(answerer, every, tick=tick)
+        bar.close()
+        name = f"all {len(banks)} banks"
+        part["summary_text"] = format_triage_report(part, f"triage · {name} ({', '.join(p.name for p, _ in banks)})")
+        report["triage"][name] = part
     write_report(report, Path(cfg.reports_dir) / "eval.md")  # the latest, for the app's evaluation page
     if args.report:
         write_report(report, Path(args.report))
@@ -391,6 +400,8 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     from .evaluate import BeirError, load_messages, negatives_from
     from .safety import default_triager
     from .safety.classifier import CLASSIFIER_FILE, train_classifier
+    from .safety.multilingual import MULTILINGUAL_FILE, model_version
+    from .safety.multilingual import encode as encode_multilingual
 
     cfg = _config(args)
     try:
@@ -418,15 +429,30 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     clf, cv = train_classifier(texts, np.asarray(labels, dtype=int), np.asarray(caught, dtype=bool),
                                np.asarray(pool, dtype=bool), embedder.encode, triager.lexicon, meta,
                                max_false_alarms=args.max_false_alarms)
-    out = Path(args.out) if args.out else Path(__file__).resolve().parent / "safety" / CLASSIFIER_FILE
-    out.write_text(json.dumps(clf.to_json()), encoding="utf-8")
+    folder = Path(args.out) if args.out else Path(__file__).resolve().parent / "safety"
+    folder.mkdir(parents=True, exist_ok=True)
     lab = np.asarray(labels, dtype=bool)
-    for j, name in enumerate(("urgent", "advice")):
-        flagged = cv[:, j] >= clf.thresholds[name]
-        print(f"{name}: threshold {clf.thresholds[name]}; cross-validated on dev: classifier recall "
-              f"{(flagged & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}, with the rules "
-              f"{((flagged | np.asarray(caught)[:, j]) & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}")
-    print(f"written to {out}")
+
+    def report(name: str, clf, cv) -> None:
+        for j, label in enumerate(("urgent", "advice")):
+            flagged = cv[:, j] >= clf.thresholds[label]
+            print(f"{name} · {label}: threshold {clf.thresholds[label]}; cross-validated on dev: classifier recall "
+                  f"{(flagged & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}, with the rules "
+                  f"{((flagged | np.asarray(caught)[:, j]) & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}")
+
+    (folder / CLASSIFIER_FILE).write_text(json.dumps(clf.to_json()), encoding="utf-8")
+    report("MiniLM", clf, cv)
+    # The multilingual classifier reads messages as written (no English spelling correction); it is used
+    # only for messages that are not English, and learns from every message (meaning crosses languages).
+    print("training the multilingual classifier...", file=sys.stderr)
+    raw = [m.text for m in messages]
+    ml, ml_cv = train_classifier(raw, np.asarray(labels, dtype=int), np.asarray(caught, dtype=bool),
+                                 np.asarray(pool, dtype=bool), encode_multilingual, triager.lexicon,
+                                 {**meta, "model": model_version(), "reads": "messages not in English, as written"},
+                                 max_false_alarms=args.max_false_alarms)
+    (folder / MULTILINGUAL_FILE).write_text(json.dumps(ml.to_json()), encoding="utf-8")
+    report("multilingual", ml, ml_cv)
+    print(f"written to {folder / CLASSIFIER_FILE} and {folder / MULTILINGUAL_FILE}")
     return 0
 
 
@@ -599,7 +625,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", default=str(Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"))
     p.add_argument("--report", help="write a Markdown report (with a chart) and a JSON file beside it")
     p.add_argument("--triage", action="append", default=None,
-                   help="a labelled bank of patient messages to evaluate triage on (repeatable; default: eval/triage/test.jsonl)")
+                   help="a labelled bank of patient messages to evaluate triage on (repeatable; default: every eval/triage/test*.jsonl, "
+                        "each alone and together)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
@@ -610,7 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--negatives", action="append", help="out-of-scope questions (BEIR queries.jsonl or one per line)")
     p.add_argument("--max-false-alarms", type=float, default=0.02,
                    help="most answerable or unanswerable dev questions the classifier may flag (default 0.02)")
-    p.add_argument("--out", help="where to write the classifier (default: beside the safety module)")
+    p.add_argument("--out", help="the folder to write the two classifiers to (default: beside the safety module)")
     p.set_defaults(func=cmd_triage_train)
 
     p = sub.add_parser("calibrate", help="calibrate 'not in my sources' on this corpus's labelled questions; stored with the index")

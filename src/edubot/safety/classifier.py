@@ -96,11 +96,12 @@ class WindowClassifier:
                    {k: float(v) for k, v in data["thresholds"].items()}, tuple(data.get("concepts", ())), data.get("meta", {}))
 
 
-def load_classifier(path: Path | None = None) -> WindowClassifier | None:
-    """The stored classifier, or None when none has been trained (the lexicon layers still run)."""
+def load_classifier(path: Path | None = None, name: str = CLASSIFIER_FILE) -> WindowClassifier | None:
+    """The stored classifier (``name`` beside this module, or ``path``), or None when none has been
+    trained (the lexicon layers still run)."""
     try:
         if path is None:
-            text = resources.files("edubot.safety").joinpath(CLASSIFIER_FILE).read_text(encoding="utf-8")
+            text = resources.files("edubot.safety").joinpath(name).read_text(encoding="utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):

@@ -197,10 +197,40 @@ def mark_facts(detect: str, min_pills: int = 6) -> str:
 
 # ---------------------------------------------------------------- the whole reading
 
+_LATIN = re.compile(r"[A-Za-z]")
+_LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
+_OTHER_LANGUAGES = ("es", "fr", "de", "it", "pt", "nl", "pl", "tr", "id", "sv")
+
+
+@lru_cache(maxsize=20_000)
+def _zipf(word: str, lang: str) -> float:
+    """wordfreq's small lists: the large ones cost 2 s and 380 MB to load on the question path, and judge
+    the same on the dev banks but for a few messages already caught as emergencies by the lexicon."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, lang, wordlist="small")
+
+
+def looks_english(text: str) -> bool:
+    """False for text mostly in another script or language: it gets an honest 'not in my sources'."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return False
+    if sum(1 for ch in letters if _LATIN.match(ch)) / len(letters) < 0.6:
+        return False
+    words = [w.lower() for w in _LETTERS.findall(text) if len(w) > 1]
+    if len(words) < 3:
+        return True  # too short to judge: a keyword search such as "tantalum"
+    english = sum(_zipf(w, "en") for w in words)
+    other = max(sum(_zipf(w, lang) for w in words) for lang in _OTHER_LANGUAGES)
+    return english >= other * 0.85
+
+
 class PatientText(NamedTuple):
     shown: str
-    corrected: str
+    corrected: str  # text speak spelled out; misspellings corrected when the message is English
     detect: str
+    english: bool = True
 
 
 @dataclass(frozen=True)
@@ -233,6 +263,9 @@ class Reader:
 
     def read(self, text: str) -> PatientText:
         shown = normalize(text)
-        corrected = self.correct(self.expand_slang(shown))
+        expanded = self.expand_slang(shown)
+        # The speller knows English and the corpus: it would turn Portuguese "essa" into "essay".
+        english = looks_english(expanded)
+        corrected = self.correct(expanded) if english else expanded
         detect = mark_facts(fold(corrected))
-        return PatientText(shown, corrected, detect)
+        return PatientText(shown, corrected, detect, english)
