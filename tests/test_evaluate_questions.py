@@ -82,19 +82,19 @@ def test_held_out_banks_meet_the_targets_they_meet(held_out):
     assert held_out["answerable_answered"]["rate"] >= 0.9
     assert held_out["abstention_precision"]["rate"] >= 0.9
     assert held_out["off_topic_answered"]["rate"] <= 0.10
-    # Regression floors, not targets: set after measuring 0.976 and 0.872 here (the targets are the xfails below),
+    # Regression floors, not targets: set after measuring 0.986 and 0.843 here (the targets are the xfails below),
     # so a fall back towards the old 1-in-4 catch rate cannot pass silently behind an expected failure.
     assert held_out["urgent_recall"]["rate"] >= 0.95 and held_out["advice_recall"]["rate"] >= 0.8
 
 
 # Targets not met on the held-out banks (README "Triage"; issue 10 stays open for them). strict: when one starts
 # to hold, the run says so, and the mark comes off.
-@pytest.mark.xfail(strict=True, reason="urgent recall 0.976 (566/580) on the held-out banks; target 1.0")
+@pytest.mark.xfail(strict=True, reason="urgent recall 0.986 (572/580) on the held-out banks; target 1.0")
 def test_held_out_urgent_recall_is_total(held_out):
     assert held_out["urgent_recall"]["rate"] == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="personal-advice recall 0.872 (150/172) on the held-out banks; target 0.9")
+@pytest.mark.xfail(strict=True, reason="personal-advice recall 0.843 (145/172) on the held-out banks; target 0.9")
 def test_held_out_advice_recall(held_out):
     assert held_out["advice_recall"]["rate"] >= 0.9
 

@@ -216,13 +216,22 @@ def test_messages_in_other_languages_are_read_by_the_multilingual_model(embedder
     assert calm.status is None and not calm.english and calm.scores["urgent"] < 0.5
 
 
-def test_english_messages_never_reach_the_multilingual_model(embedder):
+def test_english_messages_minilm_is_sure_about_never_reach_the_multilingual_model(embedder):
     def refuse(texts):
         raise AssertionError(f"the multilingual model read {texts}")
 
     tri = Triager(load_lexicon(), load_classifier(), multilingual=load_multilingual(), encode_other=refuse)
     assert tri.triage("my husbands lips have gone a funny colour and i cant rouse him", embedder.encode).status == "urgent"
     assert tri.triage("what is core decompression", embedder.encode).status is None
+
+
+def test_english_messages_minilm_is_unsure_about_are_read_by_the_multilingual_model_too(embedder):
+    ml = load_multilingual()
+    assert ml is not None and 0 < ml.meta["english_from"] < ml.thresholds["urgent"]
+    tri = Triager(load_lexicon(), load_classifier(), multilingual=ml)
+    t = tri.triage("everything feels pointless lately", embedder.encode)  # indirect; no lexicon phrase
+    assert ml.meta["english_from"] <= t.scores["urgent"] < 0.5 and (t.status, t.layer) == ("urgent", "multilingual"), t
+    assert "multilingual_urgent" not in tri.triage("what is core decompression", embedder.encode).scores
 
 
 def test_the_speller_leaves_other_languages_as_written():

@@ -103,6 +103,16 @@ class Triager:
                 if "urgent" in clf.fires(scores):
                     return Triage("urgent", shown, f"{layer} {scores['urgent']:.2f}", search_text=reading.corrected,
                                   category="classifier", layer=layer, scores=scores)
+            # A cascade for English: when MiniLM is unsure, the stronger multilingual model reads the message
+            # too (it costs 10-30 ms, so only messages scoring above what 95% of calm dev questions score pay).
+            ml = self.multilingual
+            unsure = ml.meta.get("english_from") if ml is not None else None
+            if ml is not None and layer == "classifier" and unsure is not None and scores.get("urgent", 0.0) >= unsure:
+                second = ml.scores(shown, self.encode_other, self.lexicon)
+                scores = {**scores, "multilingual_urgent": second["urgent"]}
+                if second["urgent"] >= ml.thresholds["urgent"]:
+                    return Triage("urgent", shown, f"multilingual {second['urgent']:.2f}", search_text=reading.corrected,
+                                  category="classifier", layer="multilingual", scores=scores)
         # 2. Unusable input.
         if not shown:
             return Triage("invalid", "", "empty")
