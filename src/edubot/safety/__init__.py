@@ -42,7 +42,6 @@ Encode = Callable[[list[str]], np.ndarray]
 SCAN_LIMIT = 50_000
 
 
-
 @dataclass(frozen=True)
 class Triage:
     status: Status | None  # None: go on and search
