@@ -2,8 +2,8 @@
 
 Random cross-validation mixes one writer's phrasings into both halves and
 flatters the classifier; a bank written by someone else is what a clinic's
-patients look like. For each dev bank this trains the classifier (as
-``edubot triage-train`` does) on every other bank plus the calm questions, then
+patients look like. For each dev bank this trains the English (MiniLM)
+classifier as ``edubot triage-train`` does on every other bank plus the calm questions, then
 reads the held-out bank with the rule layers and that classifier, and prints
 urgent recall, false alarms and personal-advice recall / precision. Use it to
 choose training settings (``--c``, ``--max-false-alarms``) on dev banks only.
@@ -22,7 +22,7 @@ import numpy as np
 
 from edubot.config import Config
 from edubot.embed import get_embedder
-from edubot.evaluate import load_messages, negatives_from
+from edubot.evaluate import load_messages, negatives_from, triage_rows
 from edubot.safety import Triager, default_triager
 from edubot.safety.classifier import train_classifier
 
@@ -50,24 +50,14 @@ def main(argv: list[str]) -> int:
     calm = [m for q in args.questions for m in load_messages(Path(q), split="dev")]
     calm += [m for n in args.negatives for m in negatives_from(Path(n)) if m.split == "dev"]
 
-    def rows(messages):
-        texts, labels, caught, pool = [], [], [], []
-        for m in messages:
-            t = rules.triage(m.text)
-            texts.append(rules.read(m.text).corrected or m.text)
-            labels.append([m.expect == "urgent", m.expect == "personal_advice"])
-            caught.append([t.status == "urgent", t.status == "personal_advice"])
-            pool.append(m.expect in ("answered", "no_answer") and m.category != "out_of_scope")
-        return texts, np.asarray(labels, int), np.asarray(caught, bool), np.asarray(pool, bool)
-
     print("held out | C | max FA | urgent recall (rules / +clf) | false alarms | advice R / P (+clf) | thresholds")
     for c in args.c or [4.0]:
         for mfa in args.max_false_alarms or [0.02]:
             totals = np.zeros(6)
             for held, test in banks.items():
                 train = [m for name, ms in banks.items() if name != held for m in ms] + calm
-                texts, labels, caught, pool = rows(train)
-                clf, _ = train_classifier(texts, labels, caught, pool, encode, rules.lexicon, {}, max_false_alarms=mfa, c=c)
+                r = triage_rows(train, rules)
+                clf, _ = train_classifier(r.texts, r.labels, r.caught, r.pool, encode, rules.lexicon, {}, max_false_alarms=mfa, c=c)
                 full = Triager(rules.lexicon, clf, max_chars=cfg.max_query_chars)
                 urgent = [m for m in test if m.expect == "urgent"]
                 calm_test = [m for m in test if m.expect != "urgent"]

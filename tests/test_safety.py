@@ -279,3 +279,18 @@ def test_triage_bank_files_are_well_formed():
 def test_reader_without_slang_or_speller_is_identity_apart_from_folding():
     reader = Reader()
     assert reader.read("I CANT").corrected == "I CANT"
+
+
+def test_training_rows_keep_the_raw_text_for_the_multilingual_model_and_mark_the_pool():
+    from edubot.evaluate import Message, triage_rows
+
+    msgs = [Message("a", "i cant breathe", "urgent", "breathing", "dev"),
+            Message("b", "não aguento mais essa dor", "urgent", "non_english", "dev", "pt"),
+            Message("c", "what is avn", "answered", "answerable", "dev"),
+            Message("d", "what causes migraine", "no_answer", "out_of_scope", "dev")]
+    rows = triage_rows(msgs, default_triager())
+    assert rows.labels.tolist() == [[1, 0], [1, 0], [0, 0], [0, 0]]
+    assert rows.texts[0] == "i cannot breathe" and rows.raw[1] == msgs[1].text and "essa" in rows.texts[1]
+    assert rows.english.tolist() == [True, False, True, True]
+    assert rows.pool.tolist() == [False, False, True, False]  # easy out-of-scope negatives do not bound false alarms
+    assert rows.caught[0, 0] and not rows.caught[2].any()

@@ -397,7 +397,7 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .embed import get_embedder
-    from .evaluate import BeirError, load_messages, negatives_from
+    from .evaluate import BeirError, load_messages, negatives_from, triage_rows
     from .safety import default_triager
     from .safety.classifier import CLASSIFIER_FILE, train_classifier
     from .safety.multilingual import MULTILINGUAL_FILE, model_version
@@ -414,46 +414,35 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     if any(m.split == "test" for m in messages):
         raise UserError("the classifier is never trained on a test split; give dev banks only")
     triager = default_triager(cfg.max_query_chars)
-    texts, labels, caught, pool, english = [], [], [], [], []
-    for m in messages:
-        t = triager.triage(m.text)
-        reading = triager.read(m.text)
-        texts.append(reading.corrected or m.text)
-        english.append(reading.english)
-        labels.append([m.expect == "urgent", m.expect == "personal_advice"])
-        caught.append([t.status == "urgent", t.status == "personal_advice"])
-        pool.append(m.expect in ("answered", "no_answer") and m.category != "out_of_scope")  # hard cases, not easy negatives
+    rows = triage_rows(messages, triager)
     embedder = get_embedder(cfg.model)
-    print(f"training on {len(texts)} messages ({sum(l[0] for l in labels)} urgent, {sum(l[1] for l in labels)} advice)...",
+    print(f"training on {len(rows.texts)} messages ({rows.labels[:, 0].sum()} urgent, {rows.labels[:, 1].sum()} advice)...",
           file=sys.stderr)
     meta = {"banks": [Path(b).name for b in args.bank], "questions": [Path(q).name for q in args.questions],
             "negatives": [Path(n).name for n in args.negatives or []], "model": f"{embedder.info.name} {embedder.info.version}"}
-    clf, cv = train_classifier(texts, np.asarray(labels, dtype=int), np.asarray(caught, dtype=bool),
-                               np.asarray(pool, dtype=bool), embedder.encode, triager.lexicon, meta,
+    clf, cv = train_classifier(rows.texts, rows.labels, rows.caught, rows.pool, embedder.encode, triager.lexicon, meta,
                                max_false_alarms=args.max_false_alarms)
     folder = Path(args.out) if args.out else Path(__file__).resolve().parent / "safety"
     folder.mkdir(parents=True, exist_ok=True)
-    lab = np.asarray(labels, dtype=bool)
+    lab = rows.labels.astype(bool)
 
     def report(name: str, clf, cv) -> None:
         for j, label in enumerate(("urgent", "advice")):
             flagged = cv[:, j] >= clf.thresholds[label]
             print(f"{name} · {label}: threshold {clf.thresholds[label]}; cross-validated on dev: classifier recall "
                   f"{(flagged & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}, with the rules "
-                  f"{((flagged | np.asarray(caught)[:, j]) & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}")
+                  f"{((flagged | rows.caught[:, j]) & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}")
 
     (folder / CLASSIFIER_FILE).write_text(json.dumps(clf.to_json()), encoding="utf-8")
     report("MiniLM", clf, cv)
     # English messages MiniLM is unsure about are read by the multilingual model too: "unsure" is the score
     # 95% of calm English dev questions stay below (cross-validated), so about 1 in 20 calm questions pays.
-    calm_english = np.asarray(pool, dtype=bool) & ~lab[:, 0] & ~lab[:, 1] & np.asarray(english, dtype=bool)
+    calm_english = rows.pool & ~lab[:, 0] & ~lab[:, 1] & rows.english
     english_from = round(float(np.quantile(cv[calm_english, 0], 0.95)), 4) if calm_english.any() else None
-    # The multilingual classifier reads messages as written (no English spelling correction); it is used
-    # only for messages that are not English, and learns from every message (meaning crosses languages).
+    # The multilingual classifier reads messages as written (no English spelling correction) and learns from
+    # every message (meaning crosses languages).
     print("training the multilingual classifier...", file=sys.stderr)
-    raw = [m.text for m in messages]
-    ml, ml_cv = train_classifier(raw, np.asarray(labels, dtype=int), np.asarray(caught, dtype=bool),
-                                 np.asarray(pool, dtype=bool), encode_multilingual, triager.lexicon,
+    ml, ml_cv = train_classifier(rows.raw, rows.labels, rows.caught, rows.pool, encode_multilingual, triager.lexicon,
                                  {**meta, "model": model_version(), "english_from": english_from,
                                   "reads": "messages not in English, and English ones MiniLM scores at least "
                                            "english_from for urgency; as written"},

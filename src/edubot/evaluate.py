@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -494,6 +494,33 @@ class Message:
     category: str
     split: str
     lang: str = "en"
+
+
+class TriageRows(NamedTuple):
+    """Labelled messages as the triage classifiers are trained on them."""
+
+    texts: list[str]  # text speak spelled out, English spelling corrected (what MiniLM reads)
+    raw: list[str]  # as written (what the multilingual model reads)
+    labels: np.ndarray  # (messages, 2) int: urgent, personal advice
+    caught: np.ndarray  # (messages, 2) bool: what the rule layers already flag
+    pool: np.ndarray  # answerable or unanswerable bank questions: whose false alarms are bounded
+    english: np.ndarray  # bool
+
+
+def triage_rows(messages: Sequence[Message], triager) -> TriageRows:
+    """The rows ``edubot triage-train`` (and the leave-one-writer-out script) train on."""
+    texts, labels, caught, pool, english = [], [], [], [], []
+    for m in messages:
+        t = triager.triage(m.text)
+        reading = triager.read(m.text)
+        texts.append(reading.corrected or m.text)
+        english.append(reading.english)
+        labels.append([m.expect == "urgent", m.expect == "personal_advice"])
+        caught.append([t.status == "urgent", t.status == "personal_advice"])
+        pool.append(m.expect in ("answered", "no_answer") and m.category != "out_of_scope")  # hard cases, not easy negatives
+    return TriageRows(texts, [m.text for m in messages], np.asarray(labels, dtype=int).reshape(-1, 2),
+                      np.asarray(caught, dtype=bool).reshape(-1, 2), np.asarray(pool, dtype=bool),
+                      np.asarray(english, dtype=bool))
 
 
 def load_messages(path: Path, split: str | None = None) -> list[Message]:

@@ -60,8 +60,9 @@ class Triager:
     ``vocabulary`` (the corpus's words) joins the lexicon's as targets for
     spelling correction, so "osteonecrossis" is read as the corpus spells it.
     Without ``encode`` (no model loaded yet) only the rule layers run.
-    ``multilingual`` reads messages that are not English, through
-    ``encode_other`` (multilingual-e5 by default).
+    ``multilingual`` reads messages that are not English, and English ones the
+    MiniLM classifier is unsure about, through ``encode_other``
+    (multilingual-e5 by default).
     """
 
     def __init__(self, lexicon: Lexicon, classifier: WindowClassifier | None = None,
