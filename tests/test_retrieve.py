@@ -42,6 +42,18 @@ def test_expected_answer_types():
     assert expected_answer("how long does a hip replacement last").search("fail after approximately 15 years")
     assert expected_answer("what age does it start").search("in people in their thirties")
     assert expected_answer("what is osteonecrosis") is None
+    # a cost question expects a sum of money, not a dose
+    cost = expected_answer("how much does core decompression cost without insurance")
+    assert cost.search("the procedure costs $4,500") and cost.search("about 3000 dollars")
+    assert not cost.search("10 mg of prednisone") and not cost.search("in 25% of patients")
+    assert expected_answer("how much bone marrow do they take").search("60 ml of bone marrow")
+
+
+def test_the_ranking_says_whether_the_kind_of_answer_asked_for_is_there(retriever):
+    """Abstention reads it: the corpus names no price, but it does say how long hip replacements last."""
+    assert retriever.rank("how much does core decompression surgery cost", k=5).answer_found == 0.0
+    assert retriever.rank("how long do hip replacements last", k=5).answer_found >= 0.5
+    assert retriever.rank("what is osteonecrosis", k=5).answer_found is None
 
 
 def test_case_report_patients_in_plain_words(retriever):

@@ -4,7 +4,7 @@ A similarity threshold alone cannot tell "does PRP work for hair loss" from "doe
 PRP work for hip necrosis": both are close to passages about PRP. What tells
 them apart is coverage: "hair" is a content word the corpus never uses, and the
 passage a quote would come from does not address it. So the decision reads
-five signals of the question against the index (and a few of their combinations):
+six signals of the question against the index (and a few of their combinations):
 
 - ``best_dense``: the question's best cosine to any passage;
 - ``best_bm25``: its best BM25 score (log-scaled);
@@ -12,7 +12,11 @@ five signals of the question against the index (and a few of their combinations)
   by how rare the word is in English (rare words carry the question's topic);
 - ``uncovered``: the rarity weight of the rarest content word the corpus never uses;
 - ``focus``: the same weighted share, counted in the best-ranked document only
-  (does the passage that would be quoted address the question's words?).
+  (does the passage that would be quoted address the question's words?);
+- ``answer_found``: for a question asking for a count, a duration, an age, a
+  rate or a price, whether the passages that would be quoted hold that kind of
+  answer (classic answer-type checking: "how much does core decompression cost"
+  finds passages about core decompression, none naming a sum of money).
 
 A small gradient-boosted tree model over them gives P(answerable): a short
 question fully covered by the corpus can be answerable at a cosine that would
@@ -53,6 +57,10 @@ class Signals(NamedTuple):
     coverage: float
     uncovered: float
     focus: float
+    # How well the best-ranked passages hold the kind of answer a count, duration, age, rate or cost question
+    # asks for (0 to 1); NaN when the question asks for no particular kind ("how much does core decompression
+    # cost" is close to passages about core decompression, but none of them names a price).
+    answer_found: float = math.nan
 
     def vector(self) -> np.ndarray:
         """The model's features: the signals, and the combinations that matter (full coverage, cosine and
@@ -60,10 +68,10 @@ class Signals(NamedTuple):
         full = float(self.coverage >= 0.999)
         return np.asarray([self.best_dense, math.log1p(max(0.0, self.best_bm25)), self.coverage, self.uncovered,
                            self.focus, full, self.best_dense * self.coverage, self.focus * self.coverage,
-                           float(self.uncovered > 4.5)], dtype=np.float64)
+                           float(self.uncovered > 4.5), self.answer_found], dtype=np.float64)
 
     def to_json(self) -> dict:
-        return {k: round(float(v), 4) for k, v in self._asdict().items()}
+        return {k: (None if math.isnan(v) else round(float(v), 4)) for k, v in self._asdict().items()}
 
 
 def rarity(word: str) -> float:
@@ -94,10 +102,12 @@ class Coverage:
             found = self._docs[doc_id] = self.document_words(doc_id)
         return found
 
-    def signals(self, text: str, best_dense: float, best_bm25: float, top_doc: str | None) -> Signals:
+    def signals(self, text: str, best_dense: float, best_bm25: float, top_doc: str | None,
+                answer_found: float | None = None) -> Signals:
+        found = math.nan if answer_found is None else answer_found
         words = self.content_words(text)
         if not words:
-            return Signals(best_dense, best_bm25, 0.0, 0.0, 0.0)
+            return Signals(best_dense, best_bm25, 0.0, 0.0, 0.0, found)
         weights = [rarity(w) for w, _ in words]
         total = sum(weights)
         covered = [stem in self.vocabulary for _, stem in words]
@@ -108,11 +118,12 @@ class Coverage:
             coverage=sum(wt for wt, c in zip(weights, covered) if c) / total,
             uncovered=max((wt for wt, c in zip(weights, covered) if not c), default=0.0),
             focus=focus,
+            answer_found=found,
         )
 
 
 FEATURES = ("best_dense", "log_bm25", "coverage", "uncovered", "focus", "full_coverage", "dense_x_coverage",
-            "focus_x_coverage", "unknown_word")
+            "focus_x_coverage", "unknown_word", "answer_found")
 
 
 @dataclass(frozen=True)
@@ -178,8 +189,10 @@ class AbstentionModel:
 
     @classmethod
     def from_json(cls, data: dict) -> AbstentionModel:
-        if data.get("features") != list(FEATURES):
-            raise ValueError(f"abstention model reads {data.get('features')}, not {list(FEATURES)}")
+        # Features are only ever added at the end: a model fitted before a feature existed reads the ones it knew.
+        features = data.get("features")
+        if not isinstance(features, list) or not features or features != list(FEATURES[:len(features)]):
+            raise ValueError(f"abstention model reads {features}, not {list(FEATURES)}")
         return cls(float(data["baseline"]), tuple(Tree.from_json(t) for t in data["trees"]), float(data["threshold"]),
                    data.get("meta", {}))
 

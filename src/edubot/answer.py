@@ -297,7 +297,7 @@ class Answerer:
         the ranking's one search, before feedback moves the query) and how much of it the corpus, and the
         best-ranked document, cover (``abstain``)."""
         top = next((h.passage.doc_id for h in ranking.hits if h.passage.kind != "references"), None)
-        return self.coverage.signals(text, ranking.best_dense, ranking.best_bm25, top)
+        return self.coverage.signals(text, ranking.best_dense, ranking.best_bm25, top, ranking.answer_found)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Embeddings through a small shared cache: the triage classifier and the search read the same

@@ -107,11 +107,18 @@ _NUMBER = r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|
 _DURATION = rf"\b{_NUMBER}(?:\s*(?:-|to|–)\s*{_NUMBER})?\s+(?:years?|months?|weeks?|days?|hours?)\b"
 
 
+# "How much does X cost" expects a sum of money, not a dose.
+_COST_QUESTION = re.compile(r"\bhow much\b.*\b(?:cost|costs|charge|charges|price|pay|paid|spend|set\s+\w+\s+back)\b"
+                            r"|\bhow (?:expensive|pricey)\b|\bwhat (?:is|are|'s) the (?:cost|price|fee)s?\b", re.IGNORECASE)
+_MONEY = re.compile(r"[$£€¥]\s?\d|\b\d[\d,.]*\s*(?:k\b|dollars|pounds|euros|usd|gbp|eur)\b", re.IGNORECASE)
+
+
 def expected_answer(query: str) -> re.Pattern | None:
     """What an answer to a 'how many / how long / how old / how common / how much' question looks like.
 
     Classic answer-type matching: "how many patients" expects a number near
-    "patients", "how long" a duration, "what age" an age. Other questions: None.
+    "patients", "how long" a duration, "what age" an age, "how much does it
+    cost" a sum of money. Other questions: None.
     """
     q = query.lower()
     m = re.search(r"\bhow many\s+([a-z]+)", q)
@@ -123,6 +130,8 @@ def expected_answer(query: str) -> re.Pattern | None:
         return re.compile(r"\b\d+(?:-|\s+to\s+)?\d*-?\s*year-old|\b(?:twenties|thirties|forties|fifties|sixties|\d0s)\b|\baged?\s+\d+", re.IGNORECASE)
     if re.search(r"\bhow (?:common|often|frequent)\b|\bwhat (?:percent|percentage|proportion)\b", q):
         return re.compile(rf"\d+(?:\.\d+)?\s*%|\b{_NUMBER}\s+(?:new\s+)?(?:cases|people|patients)\b|\b(?:per|each|every|a)\s+year\b|\bannually\b", re.IGNORECASE)
+    if _COST_QUESTION.search(q):
+        return _MONEY
     if re.search(r"\bhow much\b", q):
         return re.compile(rf"\b{_NUMBER}\s*(?:mg|ml|g|grams?|kg|%|percent|units?|cells)\b", re.IGNORECASE)
     return None
@@ -253,6 +262,7 @@ class Candidates(NamedTuple):
     definition: np.ndarray  # 1 where the row defines what a "what is X" question names
     best_dense: float  # the question's own best cosine in the whole index (before any feedback)
     best_bm25: float  # its best BM25 score in the whole index
+    expects_answer: bool = False  # the question asks for a kind of answer and the rows were read for it
 
 
 class Scored(NamedTuple):
@@ -266,6 +276,8 @@ class Scored(NamedTuple):
     bm25_rank: np.ndarray
     best_dense: float
     best_bm25: float
+    answer: np.ndarray  # each row's answer strength (all 0 when the question expects no kind of answer)
+    expects_answer: bool  # whether the question asks for a count, duration, age, rate or sum
 
 
 class Searcher:
@@ -337,7 +349,8 @@ class Searcher:
         bm25_rank = np.where(bm25 > 0, len(ascending) - np.searchsorted(ascending, bm25, side="right") + 1, 0).astype(np.int64)
         answer, definition = self.intent(q.intent, rows, answers, definitions)
         return Candidates(rows, np.asarray(dense, dtype=np.float64), bm25, title_dense, doc_bm25[docs].astype(np.float64),
-                          dense_rank, bm25_rank, stored, q.vector, answer, definition, best_dense, best_bm25)
+                          dense_rank, bm25_rank, stored, q.vector, answer, definition, best_dense, best_bm25,
+                          answers and q.intent.answer is not None)
 
     def intent(self, intent: Intent, rows: np.ndarray, answers: bool = True,
                definitions: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -360,7 +373,8 @@ class Searcher:
     def order(self, c: Candidates, s: RankingSettings) -> Scored:
         """Fuse the candidates' scores as ``s`` says, apply feedback and the intent bonuses, and sort."""
         if len(c.rows) == 0:
-            return Scored(c.rows, c.dense, c.dense, c.bm25, c.dense_rank, c.bm25_rank, c.best_dense, c.best_bm25)
+            return Scored(c.rows, c.dense, c.dense, c.bm25, c.dense_rank, c.bm25_rank, c.best_dense, c.best_bm25,
+                          c.answer, c.expects_answer)
         # RRF reads each system's own list: a row the dense search did not return has no dense rank.
         dense = np.where(c.dense_rank > 0, c.dense, np.nan) if s.fusion is Fusion.RRF else c.dense
         columns = [dense, np.where(c.bm25 > 0, c.bm25, np.nan), c.title_dense, c.title_bm25]
@@ -374,7 +388,7 @@ class Searcher:
         scores = _scaled(fused) + s.answer_type_bonus * c.answer + s.definition_bonus * c.definition
         order = np.lexsort((c.rows, -scores))
         return Scored(c.rows[order], scores[order], c.dense[order], c.bm25[order], c.dense_rank[order], c.bm25_rank[order],
-                      c.best_dense, c.best_bm25)
+                      c.best_dense, c.best_bm25, c.answer[order], c.expects_answer)
 
 
 def _scaled(fused: np.ndarray) -> np.ndarray:
@@ -417,6 +431,13 @@ class Ranking:
     hits: tuple[Hit, ...]
     best_dense: float  # the question's own best cosine to any passage, before feedback moves its vector
     best_bm25: float  # its best BM25 score against any passage
+    # For a count, duration, age, rate or cost question, how well the best-ranked passages hold that kind of
+    # answer (``answer_strength``, best of the first ``ANSWER_DEPTH``); None for other questions.
+    answer_found: float | None = None
+
+
+# How deep in a ranking abstention looks for the kind of answer a question asks for (about what is quoted).
+ANSWER_DEPTH = 5
 
 
 def first_author_surnames(authors: tuple[str, ...]) -> tuple[str, ...]:
@@ -508,7 +529,8 @@ class Retriever:
             for row, score, d, b, dr, br in zip(scored.rows[:k], scored.scores, scored.dense, scored.bm25,
                                                 scored.dense_rank, scored.bm25_rank)
         )
-        return Ranking(query, hits, scored.best_dense, scored.best_bm25)
+        found = float(scored.answer[:ANSWER_DEPTH].max(initial=0.0)) if scored.expects_answer else None
+        return Ranking(query, hits, scored.best_dense, scored.best_bm25, found)
 
     def search(self, query: str, k: int | None = None, source_types: set[str] | None = None,
                doc_ids: set[str] | None = None, sections: set[str] | None = None,
