@@ -28,9 +28,10 @@ def test_misspellings_of_lexicon_words_are_corrected_but_english_words_are_left_
 def test_corpus_words_become_correction_targets():
     lexicon = load_lexicon()
     plain = Triager(lexicon)
-    with_corpus = Triager(lexicon, vocabulary=["osteonecrosis"])
-    assert "osteonecrossis" in plain.read("osteonecrossis meaning").corrected
-    assert "osteonecrosis" in with_corpus.read("osteonecrossis meaning").corrected
+    with_corpus = Triager(lexicon, vocabulary=["simvastatin"])
+    assert "simvastatin" not in lexicon.words
+    assert "simvasstatin" in plain.read("simvasstatin meaning").corrected
+    assert "simvastatin" in with_corpus.read("simvasstatin meaning").corrected
 
 
 @pytest.mark.parametrize("text,fever", [
@@ -221,7 +222,9 @@ def test_english_messages_minilm_is_sure_about_never_reach_the_multilingual_mode
         raise AssertionError(f"the multilingual model read {texts}")
 
     tri = Triager(load_lexicon(), load_classifier(), multilingual=load_multilingual(), encode_other=refuse)
-    assert tri.triage("my husbands lips have gone a funny colour and i cant rouse him", embedder.encode).status == "urgent"
+    text = "my grandad has gone floppy and grey in his chair and hes not answering me"  # no lexicon rule names it
+    assert default_triager().triage(text).status is None
+    assert tri.triage(text, embedder.encode).status == "urgent"
     assert tri.triage("what is core decompression", embedder.encode).status is None
 
 
@@ -230,7 +233,8 @@ def test_english_messages_minilm_is_unsure_about_are_read_by_the_multilingual_mo
     assert ml is not None and 0 < ml.meta["english_from"] < ml.thresholds["urgent"]
     tri = Triager(load_lexicon(), load_classifier(), multilingual=ml)
     t = tri.triage("everything feels pointless lately", embedder.encode)  # indirect; no lexicon phrase
-    assert ml.meta["english_from"] <= t.scores["urgent"] < 0.5 and (t.status, t.layer) == ("urgent", "multilingual"), t
+    assert ml.meta["english_from"] <= t.scores["urgent"] < tri.classifier.thresholds["urgent"], t
+    assert (t.status, t.layer) == ("urgent", "multilingual"), t
     assert "multilingual_urgent" not in tri.triage("what is core decompression", embedder.encode).scores
 
 
@@ -251,11 +255,13 @@ def test_windows_cover_a_long_message_in_overlapping_runs():
 
 
 def test_the_classifier_reads_what_the_rules_miss(embedder):
-    tri = Triager(load_lexicon(), load_classifier())
-    # No lexicon rule names this; the meaning is an emergency.
-    text = "my husbands lips have gone a funny colour and hes making a rattling noise, i cant rouse him"
-    t = tri.triage(text, embedder.encode)
-    assert t.status == "urgent", t
+    tri = Triager(load_lexicon(), load_classifier(), multilingual=load_multilingual())
+    # No lexicon rule names these; the meaning is an emergency.
+    for text in ("my husbands lips have gone a funny colour and hes making a rattling noise, i cant rouse him",
+                 "my grandad has gone floppy and grey in his chair and hes not answering me"):
+        assert default_triager().triage(text).status is None
+        t = tri.triage(text, embedder.encode)
+        assert t.status == "urgent" and t.layer in ("classifier", "multilingual"), t
     calm = tri.triage("what is the success rate of core decompression", embedder.encode)
     assert calm.status is None and calm.scores["urgent"] < 0.5
 
@@ -294,3 +300,25 @@ def test_training_rows_keep_the_raw_text_for_the_multilingual_model_and_mark_the
     assert rows.english.tolist() == [True, False, True, True]
     assert rows.pool.tolist() == [False, False, True, False]  # easy out-of-scope negatives do not bound false alarms
     assert rows.caught[0, 0] and not rows.caught[2].any()
+
+
+def test_messages_in_other_languages_meet_a_lower_bar_for_an_emergency(embedder):
+    """They are never answered with quotes, so a false alarm costs little there (README, "Triage")."""
+    ml = load_multilingual()
+    bar = ml.meta["other_languages_urgent"]
+    assert 0 < bar < ml.thresholds["urgent"]
+    tri = Triager(load_lexicon(), load_classifier(), multilingual=ml)
+    fever = "после укола стволовых клеток в бедро температура 39, бедро горячее, красное, не могу наступить на ногу"
+    t = tri.triage(fever, embedder.encode)
+    assert (t.status, t.layer) == ("urgent", "multilingual") and bar <= t.scores["urgent"], t
+    for calm in ("¿qué es la necrosis avascular de cadera?", "PRP注射和玻尿酸注射有什么区别？"):
+        assert tri.triage(calm, embedder.encode).status is None
+
+
+def test_a_message_without_letters_is_not_read_by_the_models():
+    def refuse(texts):
+        raise AssertionError(f"a model read {texts}")
+
+    tri = Triager(load_lexicon(), load_classifier(), multilingual=load_multilingual(), encode_other=refuse)
+    for text in ("😩😩😩🙏", "12345", "???!!"):
+        assert tri.triage(text, refuse).status == "invalid"

@@ -89,7 +89,8 @@ class Triager:
             return Triage("urgent", shown, str(found[0].rule), search_text=reading.corrected,
                           category=found[0].rule.category, layer="lexicon")
         scores: dict[str, float] = {}
-        if encode is not None and shown:
+        if encode is not None and any(ch.isalpha() for ch in shown):
+            # Nothing to read without a letter ("😩😩😩🙏" scored 0.62: the models' scores there are noise).
             # MiniLM reads English only (on other languages its scores are noise: "mi madre tiene la rodilla
             # hinchada desde hace años" scores 0.93); the multilingual model reads the rest, as written, since
             # the English spelling corrector would garble them.
@@ -100,7 +101,10 @@ class Triager:
                 clf, text, layer, encoder = self.classifier, reading.corrected, "classifier", encode
             if clf is not None:
                 scores = clf.scores(text, encoder, self.lexicon)
-                if "urgent" in clf.fires(scores):
+                # A message in another language is never quoted to, so its bar for an emergency is lower
+                # (``meta["other_languages_urgent"]``, set by ``edubot triage-train``).
+                bar = clf.meta.get("other_languages_urgent", clf.thresholds["urgent"]) if layer == "multilingual" else None
+                if ("urgent" in clf.fires(scores)) or (bar is not None and scores["urgent"] >= bar):
                     return Triage("urgent", shown, f"{layer} {scores['urgent']:.2f}", search_text=reading.corrected,
                                   category="classifier", layer=layer, scores=scores)
             # A cascade for English: when MiniLM is unsure, the stronger multilingual model reads the message

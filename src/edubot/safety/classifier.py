@@ -176,7 +176,7 @@ def cross_validated_scores(texts: Sequence[str], labels: np.ndarray, featurize: 
 
 
 def choose_threshold(scores: np.ndarray, caught: np.ndarray, negative_pool: np.ndarray,
-                     max_false_alarms: float) -> float:
+                     max_false_alarms: float, floor: float = 0.5) -> float:
     """The lowest threshold at which the classifier, added to what the rules already catch, keeps false alarms
     in ``negative_pool`` at or below ``max_false_alarms``; lower thresholds catch more.
 
@@ -190,7 +190,7 @@ def choose_threshold(scores: np.ndarray, caught: np.ndarray, negative_pool: np.n
         if false_alarms > max_false_alarms:
             break
         best = t
-    return float(max(best, 0.5))
+    return float(max(best, floor))
 
 
 def train_classifier(texts: Sequence[str], labels: np.ndarray, caught: np.ndarray, answerable: np.ndarray,
