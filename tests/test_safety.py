@@ -322,3 +322,20 @@ def test_a_message_without_letters_is_not_read_by_the_models():
     tri = Triager(load_lexicon(), load_classifier(), multilingual=load_multilingual(), encode_other=refuse)
     for text in ("😩😩😩🙏", "12345", "???!!"):
         assert tri.triage(text, refuse).status == "invalid"
+
+
+def test_a_lasting_sign_counts_however_long_it_has_gone_on():
+    """Vomiting blood is urgent whether it started today or months ago; only a resolved episode is not."""
+    t = default_triager()
+    assert t.triage("vomiting blood, lots of it, bright red, I've been on ibuprofen for my hip for months").status == "urgent"
+    assert t.triage("been throwing up blood on and off for a week").status == "urgent"
+    assert t.triage("I vomited blood once in 2012 from an ulcer, all sorted now. can steroids cause avn?").status != "urgent"
+    assert t.triage("no vomiting blood, just heartburn for weeks, is that the prednisone?").status != "urgent"
+    assert t.triage("what causes someone to vomit blood").status != "urgent"
+    # A lasting rule is read from the lexicon file like any other.
+    lexicon = build_lexicon([({"concepts": {"x": ["coughing blood"], "chronic": ["for months"]},
+                              "urgent": [{"category": "c", "when": ["x"], "lasting": True}]}, "t")])
+    assert lexicon.rules[0].lasting and lexicon.findings("coughing blood for months")
+    assert not build_lexicon([({"concepts": {"x": ["coughing blood"], "chronic": ["for months"]},
+                              "urgent": [{"category": "c", "when": ["x"]}]}, "t")]).findings(
+        "coughing blood for months")

@@ -78,6 +78,7 @@ class Rule:
     category: str
     when: tuple[str, ...]
     educational: bool = True  # False: fires even in a general or fictional framing
+    lasting: bool = False  # True: a sign said to have gone on for months still counts (only "resolved" stops it)
 
     def __str__(self) -> str:
         return f"{self.category}: {' + '.join(self.when)}"
@@ -158,7 +159,7 @@ class Lexicon:
                     continue
                 ok = True
                 for concept in rule.when:
-                    where = [i for i in window if counts(concept, i, not rule.educational)]
+                    where = [i for i in window if counts(concept, i, rule.lasting or not rule.educational)]
                     # Fiction, exams and statistics are about no one here and now; general questions are
                     # about no one unless the writer speaks of themselves.
                     where = [i for i in where if not framing[i]["not_real"]]
@@ -216,7 +217,8 @@ def _parse(data: dict, source: str) -> tuple[dict, dict, list[Rule]]:
             when = raw.get("when") if isinstance(raw, dict) else None
             if not when or not isinstance(when, list) or not isinstance(raw.get("category"), str):
                 raise LexiconError(f"{source}: [[{kind}]] entry {i + 1} needs a category and a list 'when'")
-            rules.append(Rule(kind, raw["category"], tuple(when), bool(raw.get("educational", True))))
+            rules.append(Rule(kind, raw["category"], tuple(when), bool(raw.get("educational", True)),
+                              bool(raw.get("lasting", False))))
     return slang, concepts, rules
 
 
