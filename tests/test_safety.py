@@ -271,13 +271,18 @@ def test_triage_bank_files_are_well_formed():
     from edubot.evaluate import STATUSES
 
     banks = sorted((PROJECT_ROOT / "eval" / "triage").glob("*.jsonl"))
-    assert {p.name for p in banks} >= {"dev.jsonl", "dev-d.jsonl", "test.jsonl", "test-b.jsonl", "test-c.jsonl"}
+    assert {p.name for p in banks} >= {"dev.jsonl", "dev-d.jsonl", "dev-g.jsonl", "test.jsonl", "test-b.jsonl",
+                                       "test-c.jsonl", "test-d.jsonl"}
     seen: dict[str, str] = {}
     for path in banks:
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        assert len({r["id"] for r in rows}) == len(rows)
+        assert len(rows) >= 300 and len({r["id"] for r in rows}) == len(rows)
         assert all(r["expect"] in STATUSES and r["category"] for r in rows)
-        assert sum(r["expect"] == "urgent" for r in rows) >= 150
+        # Every held-out bank covers the whole range; two dev banks focus on one boundary each (dev-f: suicidal
+        # talk against distress, dev-g: personal advice against general questions told in the first person).
+        statuses = {r["expect"] for r in rows}
+        if path.name.startswith("test"):
+            assert statuses == set(STATUSES) and sum(r["expect"] == "urgent" for r in rows) >= 150
         for r in rows:  # ids never repeat across banks, so banks can be read together
             assert seen.setdefault(r["id"], path.name) == path.name, r["id"]
 
@@ -339,3 +344,10 @@ def test_a_lasting_sign_counts_however_long_it_has_gone_on():
     assert not build_lexicon([({"concepts": {"x": ["coughing blood"], "chronic": ["for months"]},
                               "urgent": [{"category": "c", "when": ["x"]}]}, "t")]).findings(
         "coughing blood for months")
+
+
+def test_a_short_message_is_english_unless_its_words_are_plainly_another_languages():
+    for text in ("tantalum", "prp cost", "kms", "avn", "help me", "stem cells"):
+        assert looks_english(text), text
+    for text in ("¿Qué es?", "dolor cadera", "ajuda"):
+        assert not looks_english(text), text

@@ -177,16 +177,18 @@ def cross_validated_scores(texts: Sequence[str], labels: np.ndarray, featurize: 
 
 def choose_threshold(scores: np.ndarray, caught: np.ndarray, negative_pool: np.ndarray,
                      max_false_alarms: float, floor: float = 0.5) -> float:
-    """The lowest threshold at which the classifier, added to what the rules already catch, keeps false alarms
-    in ``negative_pool`` at or below ``max_false_alarms``; lower thresholds catch more.
+    """The lowest threshold at which the classifier adds at most ``max_false_alarms`` false alarms in
+    ``negative_pool`` to those the rules already raise; lower thresholds catch more.
 
-    ``caught`` marks messages the rule layers already flag (their false alarms count too).
+    ``caught`` marks messages the rule layers already flag. Only the classifier's own additions count
+    against its budget: a bank rich in messages the rules flag by design (an exam question about suicide
+    gets the crisis reply) must not switch the classifier off.
     """
     candidates = sorted(set(np.round(scores, 4).tolist()) | {0.5, 0.99})
     best = 0.99
+    added_pool = negative_pool & ~caught
     for t in reversed(candidates):
-        flagged = caught | (scores >= t)
-        false_alarms = (flagged & negative_pool).sum() / max(1, negative_pool.sum())
+        false_alarms = ((scores >= t) & added_pool).sum() / max(1, negative_pool.sum())
         if false_alarms > max_false_alarms:
             break
         best = t

@@ -219,10 +219,14 @@ def looks_english(text: str) -> bool:
     if sum(1 for ch in letters if _LATIN.match(ch)) / len(letters) < 0.6:
         return False
     words = [w.lower() for w in _LETTERS.findall(text) if len(w) > 1]
-    if len(words) < 3:
-        return True  # too short to judge: a keyword search such as "tantalum"
+    if not words:
+        return True
     english = sum(_zipf(w, "en") for w in words)
     other = max(sum(_zipf(w, lang) for w in words) for lang in _OTHER_LANGUAGES)
+    if len(words) < 3:
+        # Too short to judge closely: a keyword search ("tantalum", "prp cost") is English unless its words
+        # are plainly another language's ("¿Qué es?", "dolor cadera"), whose English scores are noise.
+        return not (other >= 4.5 and other >= 2 * english)
     return english >= other * 0.85
 
 
