@@ -392,9 +392,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-OTHER_LANGUAGES_FALSE_ALARMS = 0.10
-
-
 def cmd_triage_train(args: argparse.Namespace) -> int:
     """Train the triage classifier on dev banks (never test) and store it beside the safety module."""
     import numpy as np
@@ -403,7 +400,7 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
     from .evaluate import BeirError, load_messages, negatives_from, triage_rows
     from .safety import default_triager
     from .safety.classifier import CLASSIFIER_FILE, WindowClassifier, choose_threshold, train_classifier
-    from .safety.multilingual import MULTILINGUAL_FILE, model_version
+    from .safety.multilingual import MULTILINGUAL_FILE, OTHER_LANGUAGES_FALSE_ALARMS, model_version
     from .safety.multilingual import encode as encode_multilingual
 
     cfg = _config(args)

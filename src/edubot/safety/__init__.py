@@ -11,7 +11,8 @@ makes it ``urgent`` (a missed emergency is the worst failure EduBot can make):
 3. ``classifier``: logistic regressions over sentence-window embeddings from
    the model EduBot already loads, trained on a labelled bank with hard
    negatives; for a message in another language, the same kind of classifier
-   over a multilingual model's embeddings (``multilingual``).
+   over a multilingual model's embeddings (``multilingual``), with a lower bar
+   for an emergency (such a message is never answered with quotes anyway).
 
 The emergency check reads the whole raw message before the length cap and the
 language check, so a long post or a message in Spanish is never turned away
@@ -103,8 +104,10 @@ class Triager:
                 scores = clf.scores(text, encoder, self.lexicon)
                 # A message in another language is never quoted to, so its bar for an emergency is lower
                 # (``meta["other_languages_urgent"]``, set by ``edubot triage-train``).
-                bar = clf.meta.get("other_languages_urgent", clf.thresholds["urgent"]) if layer == "multilingual" else None
-                if ("urgent" in clf.fires(scores)) or (bar is not None and scores["urgent"] >= bar):
+                bar = clf.thresholds["urgent"]
+                if layer == "multilingual":
+                    bar = min(bar, clf.meta.get("other_languages_urgent", bar))
+                if scores["urgent"] >= bar:
                     return Triage("urgent", shown, f"{layer} {scores['urgent']:.2f}", search_text=reading.corrected,
                                   category="classifier", layer=layer, scores=scores)
             # A cascade for English: when MiniLM is unsure, the stronger multilingual model reads the message
