@@ -393,15 +393,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_triage_train(args: argparse.Namespace) -> int:
-    """Train the triage classifier on dev banks (never test) and store it beside the safety module."""
-    import numpy as np
-
+    """Train the triage classifiers on dev banks (never test) and store them beside the safety module."""
     from .embed import get_embedder
     from .evaluate import BeirError, load_messages, negatives_from, triage_rows
     from .safety import default_triager
-    from .safety.classifier import CLASSIFIER_FILE, WindowClassifier, choose_threshold, train_classifier
-    from .safety.multilingual import MULTILINGUAL_FILE, OTHER_LANGUAGES_FALSE_ALARMS, model_version
-    from .safety.multilingual import encode as encode_multilingual
+    from .safety.classifier import CLASSIFIER_FILE
+    from .safety.multilingual import MULTILINGUAL_FILE, train_both
 
     cfg = _config(args)
     try:
@@ -420,42 +417,22 @@ def cmd_triage_train(args: argparse.Namespace) -> int:
           file=sys.stderr)
     meta = {"banks": [Path(b).name for b in args.bank], "questions": [Path(q).name for q in args.questions],
             "negatives": [Path(n).name for n in args.negatives or []], "model": f"{embedder.info.name} {embedder.info.version}"}
-    clf, cv = train_classifier(rows.texts, rows.labels, rows.caught, rows.pool, embedder.encode, triager.lexicon, meta,
-                               max_false_alarms=args.max_false_alarms)
+    trained = train_both(rows, embedder.encode, triager.lexicon, meta, max_false_alarms=args.max_false_alarms)
     folder = Path(args.out) if args.out else Path(__file__).resolve().parent / "safety"
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / CLASSIFIER_FILE).write_text(json.dumps(trained.english.to_json()), encoding="utf-8")
+    (folder / MULTILINGUAL_FILE).write_text(json.dumps(trained.multilingual.to_json()), encoding="utf-8")
     lab = rows.labels.astype(bool)
-
-    def report(name: str, clf, cv) -> None:
+    for name, clf, cv in (("MiniLM", trained.english, trained.english_cv),
+                          ("multilingual", trained.multilingual, trained.multilingual_cv)):
         for j, label in enumerate(("urgent", "advice")):
             flagged = cv[:, j] >= clf.thresholds[label]
             print(f"{name} · {label}: threshold {clf.thresholds[label]}; cross-validated on dev: classifier recall "
                   f"{(flagged & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}, with the rules "
                   f"{((flagged | rows.caught[:, j]) & lab[:, j]).sum() / max(1, lab[:, j].sum()):.3f}")
-
-    (folder / CLASSIFIER_FILE).write_text(json.dumps(clf.to_json()), encoding="utf-8")
-    report("MiniLM", clf, cv)
-    # English messages MiniLM is unsure about are read by the multilingual model too: "unsure" is the score
-    # 95% of calm English dev questions stay below (cross-validated), so about 1 in 20 calm questions pays.
-    calm_english = rows.pool & ~lab[:, 0] & ~lab[:, 1] & rows.english
-    english_from = round(float(np.quantile(cv[calm_english, 0], 0.95)), 4) if calm_english.any() else None
-    # The multilingual classifier reads messages as written (no English spelling correction) and learns from
-    # every message (meaning crosses languages).
-    print("training the multilingual classifier...", file=sys.stderr)
-    ml, ml_cv = train_classifier(rows.raw, rows.labels, rows.caught, rows.pool, encode_multilingual, triager.lexicon,
-                                 {**meta, "model": model_version(), "english_from": english_from,
-                                  "reads": "messages not in English, and English ones MiniLM scores at least "
-                                           "english_from for urgency; as written"},
-                                 max_false_alarms=args.max_false_alarms)
-    # A message in another language is never answered with quotes (its other reply is "English only" with the
-    # urgent-help line), so an emergency reply to a calm one costs little while a missed emergency is the worst
-    # failure: its threshold lets up to OTHER_LANGUAGES_FALSE_ALARMS of calm dev questions through, not 2%.
-    other = round(choose_threshold(ml_cv[:, 0], rows.caught[:, 0], rows.pool & ~lab[:, 0], OTHER_LANGUAGES_FALSE_ALARMS,
-                                   floor=0.2), 4)
-    ml = WindowClassifier(ml.weights, ml.bias, ml.thresholds, ml.concepts, {**ml.meta, "other_languages_urgent": other})
-    (folder / MULTILINGUAL_FILE).write_text(json.dumps(ml.to_json()), encoding="utf-8")
-    report("multilingual", ml, ml_cv)
-    print(f"multilingual · urgent, messages in other languages: threshold {other}")
+    meta_ml = trained.multilingual.meta
+    print(f"multilingual · reads English messages from MiniLM urgent score {meta_ml['english_from']}; "
+          f"urgent bar for other languages {meta_ml['other_languages_urgent']}")
     print(f"written to {folder / CLASSIFIER_FILE} and {folder / MULTILINGUAL_FILE}")
     return 0
 
