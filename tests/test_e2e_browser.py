@@ -126,6 +126,22 @@ def wait(driver, seconds: float = 120):
                          ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
 
 
+def click_when_free(driver, css: str, seconds: float = 30) -> None:
+    """Click ``css`` once nothing covers it: while the app reruns, Streamlit's status bar can sit over the
+    top of the page for a moment, and a click then lands on it instead."""
+    from selenium.common.exceptions import ElementClickInterceptedException
+    from selenium.webdriver.common.by import By
+
+    def clicked(d) -> bool:
+        try:
+            d.find_element(By.CSS_SELECTOR, css).click()
+        except ElementClickInterceptedException:
+            return False
+        return True
+
+    wait(driver, seconds).until(clicked)
+
+
 def open_chat(driver, url: str, pause: float = 0.5):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
@@ -394,14 +410,12 @@ def test_show_in_document_highlights_the_quote(server, desktop):
 
 
 def test_typical_answers_fit_1500px_on_desktop(server, desktop):
-    from selenium.webdriver.common.by import By
-
     open_chat(desktop, server)
     heights = {}
     for q in (*templates.SUGGESTED_QUESTIONS, LONG_QUESTION, "was a biopsy done on the regenerated bone?"):
         ask(desktop, q)
         heights[q] = round(newest_answer_box(desktop)["height"])
-        desktop.find_element(By.CSS_SELECTOR, ".st-key-new-chat button").click()
+        click_when_free(desktop, ".st-key-new-chat button")
         wait(desktop, 30).until(lambda d: n_exchanges(d) == 0)
     FIGURES["answer_height_px_desktop"] = heights
     assert max(heights.values()) <= 1500, heights
