@@ -617,7 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", action="append", default=[], help="question files whose dev split adds examples")
     p.add_argument("--negatives", action="append", help="out-of-scope questions (BEIR queries.jsonl or one per line)")
     p.add_argument("--max-false-alarms", type=float, default=0.02,
-                   help="most answerable or unanswerable dev questions the classifier may flag (default 0.02)")
+                   help="most answerable or unanswerable dev questions the classifier may flag beyond those the "
+                        "rules already flag (default 0.02)")
     p.add_argument("--out", help="the folder to write the two classifiers to (default: beside the safety module)")
     p.set_defaults(func=cmd_triage_train)
 
