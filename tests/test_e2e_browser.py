@@ -34,6 +34,21 @@ LONG_QUESTION = "stem cell therapy for avascular necrosis of the hip"
 # clinic): a question about the clinic's claims gets research first and the clinic's page as a closed row.
 MARKETING_QUESTION = "clinic claims stem cell therapy and PRP for avascular necrosis"
 URGENT_QUESTION = "I have crushing chest pain and my left arm is numb"
+# Answered in milliseconds, so the "looking through sources" line can come and go inside one browser frame
+# and never be drawn. The server under test looks this one question up slowly, as a loaded machine would,
+# so the test sees the line whenever the page shows it (the app itself is unchanged: see SERVE).
+SLOW_QUESTION = "Was a biopsy done in the stem cell case report?"
+SERVE = (
+    "import sys, time, runpy\n"
+    "from edubot.answer import Answerer\n"
+    "plain = Answerer.answer\n"
+    "def slow(self, question, *a, **k):\n"
+    f"    if question == {SLOW_QUESTION!r}: time.sleep(1.5)\n"
+    "    return plain(self, question, *a, **k)\n"
+    "Answerer.answer = slow\n"
+    "sys.argv = ['ui.serve'] + sys.argv[1:]\n"
+    "runpy.run_module('ui.serve', run_name='__main__', alter_sys=True)\n"
+)
 
 
 def _free_port() -> int:
@@ -50,7 +65,7 @@ def server(built):
     env = dict(os.environ, EDUBOT_STAFF_PASSWORD=PASSWORD)
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ui.serve", "--server.port", str(port), "--server.address", "127.0.0.1",
+        [sys.executable, "-c", SERVE, "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true"],
         cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
     )
@@ -328,7 +343,7 @@ def test_new_answer_starts_in_view_after_asking_while_scrolled_up(server, browse
     ask(browser, "what is core decompression?")
     scroll_to_top(browser)
     assert newest_answer_box(browser)["top"] > browser.execute_script("return innerHeight")  # the last answer is out of view
-    thinking = ask(browser, "Was a biopsy done in the stem cell case report?", watch_thinking=True)
+    thinking = ask(browser, SLOW_QUESTION, watch_thinking=True)
     assert thinking, "no sign of life while the answer was looked up"
     view = browser.execute_script(VIEW)
     box = newest_answer_box(browser)
