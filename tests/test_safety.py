@@ -129,10 +129,23 @@ def test_a_long_request_for_advice_is_advice_not_too_long():
 
 
 @pytest.mark.parametrize("text,reason", [("", "empty"), ("   \n\t ", "empty"), ("\u200b\u200b", "empty"),
-                                         ("???", "unreadable"), ("12345", "unreadable")])
+                                         ("???", "unreadable"), ("12345", "unreadable"),
+                                         ("asdfghjkl", "unreadable"), ("jjjjjj", "unreadable"),
+                                         ("lkjhgf dfdfdf", "unreadable"), ("sdfghk!!", "unreadable")])
 def test_unusable_input(text, reason):
     t = triage(text, 1000)
     assert t.status == "invalid" and t.reason == reason
+
+
+@pytest.mark.parametrize("text", ["prp?", "avn", "mri", "hmmm", "hahaha", "qwerty", "rhythm", "psst", "ok", "xxx",
+                                  "asdf what is avn", "zzz i cant sleep since the hip op", "колено болит"])
+def test_short_or_odd_words_are_not_mash(text):
+    """Only typing no language's word list knows is unreadable: abbreviations and real words go on."""
+    assert triage(text, 1000).status != "invalid"
+
+
+def test_mash_around_an_emergency_is_still_urgent():
+    assert triage("asdfgh i took 30 of my pills jjjj", 1000).status == "urgent"
 
 
 def test_too_long():

@@ -32,7 +32,7 @@ from .classifier import WindowClassifier, load_classifier
 from .lexicon import Lexicon, LexiconError, load_lexicon
 from .multilingual import encode as encode_multilingual
 from .multilingual import load_multilingual
-from .text import PatientText, Reader, Speller, looks_english, normalize
+from .text import PatientText, Reader, Speller, looks_english, looks_like_mash, normalize
 
 __all__ = ["LexiconError", "Status", "Triage", "Triager", "default_triager", "looks_english", "normalize", "triage"]
 
@@ -129,7 +129,7 @@ class Triager:
                 return Triage("personal_advice", shown, f"too_long:{len(shown)}", search_text="",
                               category="personal_advice", layer="lexicon", scores=scores)
             return Triage("invalid", shown, f"too_long:{len(shown)}")
-        if not any(ch.isalpha() for ch in shown):
+        if not any(ch.isalpha() for ch in shown) or looks_like_mash(shown):
             return Triage("invalid", shown, "unreadable")
         # 3. Language, then requests for personal advice.
         english = reading.english  # judged with text speak spelled out ("wat is" is English)

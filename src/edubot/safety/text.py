@@ -230,6 +230,37 @@ def looks_english(text: str) -> bool:
     return english >= other * 0.85
 
 
+_KEY_ROWS = tuple(frozenset(row) for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qsdfghjklm",
+                                                "wxcvbn", "qwertzuiop", "yxcvbnm"))
+_VOWELS = frozenset("aeiouy")
+
+
+def _mashed(word: str) -> bool:
+    """One key held ("jjjj", "zzz"), four or more letters from one keyboard row ("asdfjkl", "dfdfdf") or five
+    or more letters without a vowel ("sdfghk"): shapes of typing that words take only when a word list
+    knows them ("flask", "hall"), which ``looks_like_mash`` checks next."""
+    letters = set(word)
+    if len(word) >= 3 and len(letters) == 1:
+        return True
+    if len(word) >= 4 and any(letters <= row for row in _KEY_ROWS):
+        return True
+    return len(word) >= 5 and not (_VOWELS & letters)
+
+
+def looks_like_mash(text: str) -> bool:
+    """True when every word is keyboard mash that no language's word list knows ("asdfghjkl", "jjjjjj ffff").
+
+    Only Latin letters are judged; any word a word list knows ("hmm" is English), any digit-bearing or
+    other-script text, and so every real question, keeps the message readable.
+    """
+    words = [w.lower() for w in _LETTERS.findall(text)]
+    if not words or any(not _LATIN.match(ch) for w in words for ch in w):
+        return False
+    if not all(_mashed(w) for w in words):
+        return False
+    return all(_zipf(w, lang) == 0 for w in words for lang in ("en", *_OTHER_LANGUAGES))
+
+
 class PatientText(NamedTuple):
     shown: str
     corrected: str  # text speak spelled out; misspellings corrected when the message is English
