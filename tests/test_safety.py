@@ -46,9 +46,26 @@ def test_temperatures_become_a_fever_fact(text, fever):
 @pytest.mark.parametrize("text,pills", [
     ("took like 20 of my tramadol", True), ("took 8 or 9 of my diazepam", True), ("swallowed 30 tylenol", True),
     ("took 2 of my tylenol", False), ("took 10 minutes", False), ("took 20 mg", False),
+    ("the clinic took 9 grand", False), ("they took 12 xrays", False), ("took 20 photos of my scar", False),
 ])
 def test_pill_counts_become_a_fact(text, pills):
     assert (PILLS_MARKER in mark_facts(text)) is pills
+
+
+@pytest.mark.parametrize("text", ["the stem cell place took 9 grand and my hip is as dead as before",
+                                  "they took 12 xrays and 3 scans before the op", "the physio wants 30 squats a day"])
+def test_counts_of_money_tests_and_exercise_are_not_an_overdose(text):
+    assert triage(text).status != "urgent"
+
+
+def test_what_a_doctor_said_is_context_not_a_request_for_advice():
+    """Reported speech frames a general question; the rules leave it to the classifier."""
+    tr = default_triager()
+    for text in ("how does bone normally get replaced? my doctor said AVN is about the balance going wrong",
+                 "my surgeon said 'about 1 in 10'. how many hips ended up replaced in the Wang study?"):
+        assert tr.lexicon.findings(tr.read(text).detect, "advice") == []
+    asked = "my doctor said I need core decompression, should I get a second opinion?"
+    assert tr.lexicon.findings(tr.read(asked).detect, "advice")
 
 
 # ---------------------------------------------------------------- the lexicon layer

@@ -147,19 +147,25 @@ _FEVER_CONTEXT = re.compile(r"\b(fever|temp|temperature|thermometer|febrile|degr
 # "im at 101", "hit 39.5": a bare reading in the fever range, unless it is another measurement.
 _READING_BEFORE = re.compile(r"\b(at|hit|hitting|reached|reads|reading)\s*$")
 _OTHER_MEASURE = re.compile(r"\b(bp|blood pressure|pulse|heart rate|bpm|weigh\w*|lbs|kg|stone|sugar|glucose|oxygen|sats|mg)\b")
+_NOT_THINGS = (  # counts of money, pictures and tests, exercise: "took 9 grand", "took 12 xrays", "30 squats"
+    "grand k bucks dollars pounds quid euros thousand hundred photos pictures pics samples tests scans xrays "
+    "people patients breaths laps reps squats stairs flights "
+    "buck dollar pound euro photo picture pic sample test scan xray person patient breath lap rep squat stair flight")
 _COUNT = re.compile(r"(?<![\d.,/])(\d{2,4})(?![\d.,/%])\s+(?!(?:" + "|".join(
     "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml "  # noqa: SIM905
-    "milligrams grams g kg lbs steps times miles km am pm percent seconds secs degrees f c over years-old".split()) + r")\b)")
+    "milligrams grams g kg lbs steps times miles km am pm percent seconds secs degrees f c over years-old".split()
+    + _NOT_THINGS.split()) + r")\b)")
 COUNT_MARKER = "manycount"
 _TOOK = re.compile(
     r"\b(took|taken|take|taking|swallowed|swallow|ate|eaten|had|downed|necked|popped|chugged)\s+"
     r"((?:like|about|around|maybe|over|almost|nearly|at least|roughly|probably|a good)\s+)*"
     r"(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")(?:\s*(?:or|-|to)\s*\d{1,4})?\s+"
     r"(?:(?:of\s+)?(?:my|his|her|their|the|mums?|moms?|dads?|nans?|grans?|\w+s)\s+)?(\w+)")
-_NOT_PILLS = frozenset(
-    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml milligrams "  # noqa: SIM905
+_NOT_PILLS = frozenset((
+    "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml milligrams "
     "grams g kg lbs steps times miles km am pm percent seconds secs shots injections jabs sessions treatments surgeries "
-    "operations ops appointments visits kids children drinks beers glasses cups rounds cortisone prp".split())
+    "operations ops appointments visits kids children drinks beers glasses cups rounds cortisone prp "
+    + _NOT_THINGS).split())
 
 
 def _is_fever(value: str, unit: str | None, sentence: str, before: str) -> bool:
@@ -186,7 +192,8 @@ def mark_facts(detect: str, min_pills: int = 6) -> str:
     for m in _TOOK.finditer(detect):
         raw = m.group(3)
         n = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, 0)
-        if n >= min_pills and m.group(4) not in _NOT_PILLS:
+        counted = m.group(0)[m.end(3) - m.start(0):].split()  # "20 photos of my scar": photos, not pills
+        if n >= min_pills and not _NOT_PILLS.intersection(counted):
             markers.append(PILLS_MARKER)
             break
     # Ten or more of something that is not a time or a dose: "swallowed 30 tylenol", "40 of my pills".
