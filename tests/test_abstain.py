@@ -4,7 +4,9 @@ import math
 
 import pytest
 
-from edubot.abstain import FEATURES, AbstentionModel, Signals, load_model
+import numpy as np
+
+from edubot.abstain import FEATURES, AbstentionModel, Signals, fit_model, for_corpus, load_model
 
 
 def test_a_question_asking_for_no_kind_of_answer_leaves_that_signal_missing():
@@ -29,13 +31,60 @@ def test_stored_models_read_the_features_they_were_fitted_on():
 def test_the_bundled_model_withholds_answers_when_the_kind_asked_for_is_missing():
     """Same closeness and coverage: a count or price question whose passages hold no such answer is less
     likely answerable than one whose passages do."""
-    model = load_model()
-    for dense, bm25, coverage, focus in [(0.55, 8.0, 1.0, 0.8), (0.6, 20.0, 1.0, 1.0), (0.5, 10.0, 0.9, 0.7)]:
-        missing = model.probability(Signals(dense, bm25, coverage, 0.0, focus, 0.0))
-        present = model.probability(Signals(dense, bm25, coverage, 0.0, focus, 1.0))
-        assert missing < present
+    bundled = load_model()
+    for model in (bundled, bundled.general):
+        assert model is not None
+        for dense, bm25, coverage, focus in [(0.55, 8.0, 1.0, 0.8), (0.6, 20.0, 1.0, 1.0), (0.5, 10.0, 0.9, 0.7)]:
+            missing = model.probability(Signals(dense, bm25, coverage, 0.0, focus, 0.0, 0.6))
+            present = model.probability(Signals(dense, bm25, coverage, 0.0, focus, 1.0, 0.6))
+            assert missing < present
 
 
 def test_price_questions_are_not_answered_but_duration_questions_are(answerer):
     assert answerer.answer("how much does core decompression surgery cost in the US?").status == "no_answer"
     assert answerer.answer("how long do artificial hips usually last?").status == "answered"
+
+
+def test_the_scope_model_places_corpus_questions_above_other_conditions(answerer):
+    """The question's meaning, read from the vector the search computed: questions about this corpus's
+    subject score above health questions about other conditions that share its words."""
+    inside = ["what is avascular necrosis of the hip", "does core decompression work", "are stem cell clinics FDA approved"]
+    outside = ["what are the symptoms of shingles", "how long does recovery from knee replacement take",
+               "can PRP injections help with hair loss"]
+    score = {q: answerer.signals(q)[0].in_scope for q in inside + outside}
+    assert min(score[q] for q in inside) > max(score[q] for q in outside), score
+
+
+def test_the_scope_model_is_used_only_on_the_corpus_it_was_fitted_on():
+    bundled = load_model()
+    assert bundled.scope is not None and bundled.general is not None
+    mine, notes = for_corpus(bundled, {"corpus_hash": bundled.meta["corpus_hash"]})
+    assert mine.scope is not None and mine.identity == bundled.identity and not notes
+    other, notes = for_corpus(bundled, {"corpus_hash": "another corpus"})
+    assert other.scope is None and other.identity == bundled.general.identity
+    assert math.isnan(other.read(Signals(0.6, 5.0, 1.0, 0.0, 0.9), np.ones(384)).in_scope)
+    assert other.threshold >= bundled.general.meta["conservative_threshold"]  # not calibrated there: conservative
+
+
+def test_fitting_with_vectors_stacks_a_scope_model_and_keeps_a_general_one():
+    """Trees learn from out-of-fold scope scores; the general model never reads the scope column; both
+    survive the JSON round trip."""
+    rng = np.random.default_rng(1)
+    n = 240
+    answerable = rng.random(n) < 0.5
+    centre = rng.normal(size=384)
+    vectors = np.where(answerable[:, None], centre, -centre) * 0.05 + rng.normal(size=(n, 384))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    signals = [Signals(float(rng.uniform(0.3, 0.7)), float(rng.uniform(0, 20)), float(rng.uniform(0.5, 1)), 0.0,
+                       float(rng.uniform(0, 1))) for _ in range(n)]
+    model = fit_model(signals, answerable.tolist(), vectors)
+    assert model.scope is not None and model.general is not None
+    scores = np.array([model.scope.score(v) for v in vectors])
+    assert scores[answerable].mean() > scores[~answerable].mean() + 0.2  # the meaning is all that separates them
+    scope_column = FEATURES.index("in_scope")
+    assert any(scope_column in t.feature for t in model.trees)
+    assert not any(scope_column in t.feature for t in model.general.trees)
+    again = AbstentionModel.from_json(model.to_json())
+    read = [model.read(s, v) for s, v in zip(signals[:10], vectors[:10])]
+    assert [again.probability(r) for r in read] == pytest.approx([model.probability(r) for r in read])
+    assert again.identity == model.identity and again.general is not None

@@ -57,7 +57,7 @@ def test_eval_on_the_bundled_set(answerer, tmp_path):
     # the safety targets hold; retrieval figures are reported, not asserted (see README)
     assert m["urgent_recall"] == 1.0
     assert m["limitations_complete"] == 1.0
-    # Abstention is judged on the 433-message bank below: this split holds only 8 unanswerable questions, so one
+    # Abstention is judged on the held-out banks below: this split holds only 8 unanswerable questions, so one
     # answerable question withheld moves its precision by 0.08 (README: "EduBot's own question set").
     assert m["abstention_recall"] >= 0.9
     assert m["advice_recall"] >= 0.9
@@ -71,45 +71,31 @@ def test_eval_on_the_bundled_set(answerer, tmp_path):
 
 @pytest.fixture(scope="module")
 def held_out(answerer):
-    """The four held-out banks together (1,780 messages from four writers who never saw the code)."""
+    """The five held-out banks together (2,237 messages from five writers who never saw the code)."""
     return evaluate_triage(answerer, [m for bank in HELD_OUT_BANKS for m in load_messages(bank)])["metrics"]
 
 
 def test_held_out_banks_meet_the_targets_they_meet(held_out):
     """Issue 10's targets, on messages nobody here wrote: these hold, and must keep holding."""
-    assert len(HELD_OUT_BANKS) == 4 and held_out["messages"] == 1780
+    assert len(HELD_OUT_BANKS) == 5 and held_out["messages"] == 2237
     assert held_out["advice_recall"]["rate"] >= 0.9
     assert held_out["off_topic_answered"]["rate"] <= 0.10
-    # Regression floors, not targets: set below what was measured here (urgent 0.991, answerable flagged 0.037,
-    # answerable answered 0.871, abstention precision 0.885; the targets are the xfails below), so a fall back
-    # towards the old 1-in-4 catch rate cannot pass silently behind an expected failure.
-    assert held_out["urgent_recall"]["rate"] >= 0.95 and held_out["answerable_flagged"]["rate"] <= 0.05
-    assert held_out["answerable_answered"]["rate"] >= 0.85 and held_out["abstention_precision"]["rate"] >= 0.85
+    assert held_out["answerable_answered"]["rate"] >= 0.9
+    assert held_out["abstention_precision"]["rate"] >= 0.9 and held_out["abstention_recall"]["rate"] >= 0.9
+    # Regression floors, not targets: set below what was measured here (urgent 0.989, answerable flagged 0.040;
+    # the targets are the xfails below), so a fall back towards the old 1-in-4 catch rate cannot pass silently
+    # behind an expected failure.
+    assert held_out["urgent_recall"]["rate"] >= 0.97 and held_out["answerable_flagged"]["rate"] <= 0.05
 
 
 # Targets not met on the held-out banks (README "Triage"; issue 10 stays open for them). strict: when one starts
 # to hold, the run says so, and the mark comes off.
-@pytest.mark.xfail(strict=True, reason="urgent recall 0.991 (758/765) on the held-out banks; target 1.0")
+@pytest.mark.xfail(strict=True, reason="urgent recall 0.989 (944/955) on the held-out banks; target 1.0")
 def test_held_out_urgent_recall_is_total(held_out):
     assert held_out["urgent_recall"]["rate"] == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="answerable questions flagged urgent or advice 0.037 (14/380) on the held-out "
+@pytest.mark.xfail(strict=True, reason="answerable questions flagged urgent or advice 0.040 (19/477) on the held-out "
                                        "banks; target 0.03")
 def test_held_out_answerable_flagged(held_out):
     assert held_out["answerable_flagged"]["rate"] <= 0.03
-
-
-@pytest.mark.xfail(strict=True, reason="abstention recall 0.845 (322/381) on the held-out banks; target 0.9")
-def test_held_out_abstention_recall(held_out):
-    assert held_out["abstention_recall"]["rate"] >= 0.9
-
-
-@pytest.mark.xfail(strict=True, reason="abstention precision 0.885 (322/364) on the held-out banks; target 0.9")
-def test_held_out_abstention_precision(held_out):
-    assert held_out["abstention_precision"]["rate"] >= 0.9
-
-
-@pytest.mark.xfail(strict=True, reason="answerable questions answered 0.871 (331/380) on the held-out banks; target 0.9")
-def test_held_out_answerable_answered(held_out):
-    assert held_out["answerable_answered"]["rate"] >= 0.9

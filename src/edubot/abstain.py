@@ -4,7 +4,7 @@ A similarity threshold alone cannot tell "does PRP work for hair loss" from "doe
 PRP work for hip necrosis": both are close to passages about PRP. What tells
 them apart is coverage: "hair" is a content word the corpus never uses, and the
 passage a quote would come from does not address it. So the decision reads
-six signals of the question against the index (and a few of their combinations):
+seven signals of the question against the index (and a few of their combinations):
 
 - ``best_dense``: the question's best cosine to any passage;
 - ``best_bm25``: its best BM25 score (log-scaled);
@@ -17,6 +17,12 @@ six signals of the question against the index (and a few of their combinations):
   rate or a price, whether the passages that would be quoted hold that kind of
   answer (classic answer-type checking: "how much does core decompression cost"
   finds passages about core decompression, none naming a sum of money).
+
+- ``in_scope``: where the question lies in meaning, against the labelled questions
+  the corpus does and does not answer: a logistic regression over the question's
+  MiniLM vector (the one the search already computed), fitted with the trees. It
+  knows this corpus only, so it is used only on the corpus it was fitted on; any
+  other corpus gets trees fitted without it (``AbstentionModel.general``).
 
 A small gradient-boosted tree model over them gives P(answerable): a short
 question fully covered by the corpus can be answerable at a cosine that would
@@ -61,6 +67,8 @@ class Signals(NamedTuple):
     # asks for (0 to 1); NaN when the question asks for no particular kind ("how much does core decompression
     # cost" is close to passages about core decompression, but none of them names a price).
     answer_found: float = math.nan
+    # P(answerable) from the question's meaning alone (``ScopeModel``); NaN where no scope model applies.
+    in_scope: float = math.nan
 
     def vector(self) -> np.ndarray:
         """The model's features: the signals, and the combinations that matter (full coverage, cosine and
@@ -68,7 +76,7 @@ class Signals(NamedTuple):
         full = float(self.coverage >= 0.999)
         return np.asarray([self.best_dense, math.log1p(max(0.0, self.best_bm25)), self.coverage, self.uncovered,
                            self.focus, full, self.best_dense * self.coverage, self.focus * self.coverage,
-                           float(self.uncovered > 4.5), self.answer_found], dtype=np.float64)
+                           float(self.uncovered > 4.5), self.answer_found, self.in_scope], dtype=np.float64)
 
     def to_json(self) -> dict:
         return {k: (None if math.isnan(v) else round(float(v), 4)) for k, v in self._asdict().items()}
@@ -123,7 +131,8 @@ class Coverage:
 
 
 FEATURES = ("best_dense", "log_bm25", "coverage", "uncovered", "focus", "full_coverage", "dense_x_coverage",
-            "focus_x_coverage", "unknown_word", "answer_found")
+            "focus_x_coverage", "unknown_word", "answer_found", "in_scope")
+SCOPE_C = 10.0  # inverse regularisation of the scope model (chosen leave-one-bank-out on the dev banks: 1, 10, 100)
 
 
 @dataclass(frozen=True)
@@ -156,36 +165,84 @@ class Tree:
                    tuple(bool(v) for v in d["missing_left"]))
 
 
+def _logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+@dataclass(frozen=True)
+class ScopeModel:
+    """P(answerable) from a question's embedding: a logistic regression fitted on labelled questions.
+
+    Coverage reads words; this reads meaning. "knee replacement recovery" uses the corpus's words, but its
+    vector lies among the questions the corpus cannot answer (MedQuAD's other conditions, the dev banks'
+    near misses), not among those it answers. Fitted with the trees (``fit_model``), on this corpus only.
+    """
+
+    weights: tuple[float, ...]
+    bias: float
+
+    def score(self, vector: np.ndarray) -> float:
+        return _logistic(float(np.dot(np.asarray(self.weights, dtype=np.float64), vector)) + self.bias)
+
+    def to_json(self) -> dict:
+        return {"weights": [round(w, 7) for w in self.weights], "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, d: dict) -> ScopeModel:
+        return cls(tuple(float(w) for w in d["weights"]), float(d["bias"]))
+
+
 @dataclass(frozen=True)
 class AbstentionModel:
-    """P(answerable) = logistic(baseline + the trees' sum); answer when it reaches ``threshold``."""
+    """P(answerable) = logistic(baseline + the trees' sum); answer when it reaches ``threshold``.
+
+    ``scope`` reads the question's meaning (``in_scope``) and knows only the corpus it was fitted on;
+    ``general`` is the same kind of model fitted without it, for every other corpus (``for_corpus``).
+    """
 
     baseline: float
     trees: tuple[Tree, ...]
     threshold: float = 0.5
     meta: dict = field(default_factory=dict, compare=False)
+    scope: ScopeModel | None = None
+    general: AbstentionModel | None = None
+
+    def read(self, signals: Signals, vector: np.ndarray | None) -> Signals:
+        """``signals`` with ``in_scope`` filled from the question's vector (NaN without a scope model)."""
+        if self.scope is None or vector is None:
+            return signals._replace(in_scope=math.nan)
+        return signals._replace(in_scope=self.scope.score(vector))
 
     def probability(self, signals: Signals) -> float:
         x = signals.vector()
         z = self.baseline + sum(t.predict(x) for t in self.trees)
-        return 1.0 / (1.0 + math.exp(-z))
+        return _logistic(z)
 
     def answerable(self, signals: Signals) -> bool:
         return self.probability(signals) >= self.threshold
 
     def with_threshold(self, threshold: float, **meta) -> AbstentionModel:
-        return AbstentionModel(self.baseline, self.trees, round(float(threshold), 4), {**self.meta, **meta})
+        return AbstentionModel(self.baseline, self.trees, round(float(threshold), 4), {**self.meta, **meta},
+                               self.scope, self.general)
 
     @property
     def identity(self) -> str:
-        """A digest of the trees: a threshold calibrated for one model means nothing for another."""
+        """A digest of the trees (and the scope model): a threshold calibrated for one model means nothing for another."""
         import hashlib
 
-        return hashlib.sha256(json.dumps([self.baseline, [t.to_json() for t in self.trees]]).encode()).hexdigest()[:16]
+        parts: list = [self.baseline, [t.to_json() for t in self.trees]]
+        if self.scope is not None:
+            parts.append(self.scope.to_json())
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
     def to_json(self) -> dict:
-        return {"features": list(FEATURES), "baseline": self.baseline, "trees": [t.to_json() for t in self.trees],
-                "threshold": self.threshold, "meta": self.meta}
+        out: dict = {"features": list(FEATURES), "baseline": self.baseline, "trees": [t.to_json() for t in self.trees],
+                     "threshold": self.threshold, "meta": self.meta}
+        if self.scope is not None:
+            out["scope"] = self.scope.to_json()
+        if self.general is not None:
+            out["general"] = self.general.to_json()
+        return out
 
     @classmethod
     def from_json(cls, data: dict) -> AbstentionModel:
@@ -194,7 +251,8 @@ class AbstentionModel:
         if not isinstance(features, list) or not features or features != list(FEATURES[:len(features)]):
             raise ValueError(f"abstention model reads {features}, not {list(FEATURES)}")
         return cls(float(data["baseline"]), tuple(Tree.from_json(t) for t in data["trees"]), float(data["threshold"]),
-                   data.get("meta", {}))
+                   data.get("meta", {}), ScopeModel.from_json(data["scope"]) if data.get("scope") else None,
+                   cls.from_json(data["general"]) if data.get("general") else None)
 
 
 def for_corpus(model: AbstentionModel, manifest: dict, configured: float | None = None) -> tuple[AbstentionModel, list[str]]:
@@ -209,6 +267,8 @@ def for_corpus(model: AbstentionModel, manifest: dict, configured: float | None 
     notes: list[str] = []
     stored = (manifest or {}).get("calibration", {}).get("abstention")
     corpus_hash = (manifest or {}).get("corpus_hash")
+    if model.scope is not None and model.general is not None and model.meta.get("corpus_hash") != corpus_hash:
+        model = model.general  # the scope model knows the questions of the corpus it was fitted on, no other
     if configured is not None:
         return model.with_threshold(configured, source="configuration"), notes
     if stored and stored.get("model") != model.identity:
@@ -235,11 +295,57 @@ def load_model(path: Path | None = None) -> AbstentionModel:
 
 # ---------------------------------------------------------------- fitting and calibration
 
-def fit_model(signals: Sequence[Signals], answerable: Sequence[bool], seed: int = 0) -> AbstentionModel:
-    """Trees from labelled questions (scikit-learn, imported only here), exported to plain JSON."""
+def fit_scope(vectors: np.ndarray, answerable: Sequence[bool], c: float = SCOPE_C) -> ScopeModel:
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(answerable, dtype=bool)
+    lr = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit(np.asarray(vectors, dtype=np.float64), y)
+    return ScopeModel(tuple(float(w) for w in lr.coef_[0]), float(lr.intercept_[0]))
+
+
+def _folds(n: int, folds: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, folds, size=n)
+
+
+def scope_out_of_fold(vectors: np.ndarray, answerable: Sequence[bool], folds: int = 5, seed: int = 0) -> list[float]:
+    """Each question's scope score from a model fitted without it: what the trees must learn from, since a
+    regression over 384 dimensions fits its own training questions almost perfectly (stacking)."""
+    y = np.asarray(answerable, dtype=bool)
+    fold_of = _folds(len(y), folds, seed)
+    out = [0.0] * len(y)
+    for f in range(folds):
+        train = fold_of != f
+        scope = fit_scope(vectors[train], y[train])
+        for i in np.flatnonzero(~train):
+            out[i] = scope.score(vectors[i])
+    return out
+
+
+def fit_model(signals: Sequence[Signals], answerable: Sequence[bool], vectors: np.ndarray | None = None,
+              seed: int = 0) -> AbstentionModel:
+    """Trees from labelled questions (scikit-learn, imported only here), exported to plain JSON.
+
+    With the questions' ``vectors``, also a scope model, the trees reading its out-of-fold scores, and a
+    ``general`` model fitted without it for other corpora.
+    """
+    if vectors is None:
+        return _fit_trees(signals, answerable, seed, without_scope=True)
+    stacked = [s._replace(in_scope=p) for s, p in zip(signals, scope_out_of_fold(vectors, answerable, seed=seed))]
+    trees = _fit_trees(stacked, answerable, seed)
+    general = _fit_trees(signals, answerable, seed, without_scope=True)
+    return AbstentionModel(trees.baseline, trees.trees, trees.threshold, trees.meta, fit_scope(vectors, answerable), general)
+
+
+def _fit_trees(signals: Sequence[Signals], answerable: Sequence[bool], seed: int, without_scope: bool = False) -> AbstentionModel:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    x = np.vstack([s.vector() for s in signals])
+    if without_scope:
+        signals = [s._replace(in_scope=math.nan) for s in signals]
+    # The trees index features by position, so a model without the scope reads all but the last column.
+    x = np.vstack([s.vector() for s in signals])[:, : len(FEATURES) - without_scope]
+    # A signal missing for every question (no question asked for a count or a price) is constant: the trees
+    # never split on it, but scikit-learn cannot bin a column that is all NaN.
+    x[:, np.isnan(x).all(axis=0)] = 0.0
     y = np.asarray(answerable, dtype=bool)
     model = HistGradientBoostingClassifier(max_depth=3, learning_rate=0.05, max_iter=200, class_weight="balanced",
                                            random_state=seed).fit(x, y)
@@ -259,18 +365,21 @@ def fit_model(signals: Sequence[Signals], answerable: Sequence[bool], seed: int 
     return fitted
 
 
-def cross_validated(signals: Sequence[Signals], answerable: Sequence[bool], folds: int = 5, seed: int = 0) -> list[float]:
-    """Each question's P(answerable) from trees fitted without it: what a threshold must be chosen on, since
-    trees fit their own training questions almost perfectly."""
-    rng = np.random.default_rng(seed)
-    fold_of = rng.integers(0, folds, size=len(signals))
+def cross_validated(signals: Sequence[Signals], answerable: Sequence[bool], vectors: np.ndarray | None = None,
+                    folds: int = 5, seed: int = 0, general: bool = False) -> list[float]:
+    """Each question's P(answerable) from a model fitted without it: what a threshold must be chosen on, since
+    trees fit their own training questions almost perfectly. ``general``: the model fitted without the scope."""
+    fold_of = _folds(len(signals), folds, seed)
     out = [0.0] * len(signals)
     for f in range(folds):
         train = [i for i in range(len(signals)) if fold_of[i] != f]
-        model = fit_model([signals[i] for i in train], [answerable[i] for i in train], seed)
+        model = fit_model([signals[i] for i in train], [answerable[i] for i in train],
+                          None if vectors is None else vectors[train], seed)
+        if general and model.general is not None:
+            model = model.general
         for i in range(len(signals)):
             if fold_of[i] == f:
-                out[i] = model.probability(signals[i])
+                out[i] = model.probability(model.read(signals[i], None if vectors is None else vectors[i]))
     return out
 
 

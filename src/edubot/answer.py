@@ -292,12 +292,13 @@ class Answerer:
 
     # ------------------------------------------------------------ the answer
 
-    def _evidence(self, text: str, ranking: Ranking) -> Signals:
+    def _evidence(self, text: str, ranking: Ranking, qvec: np.ndarray) -> Signals:
         """What the corpus offers this question: its best raw cosine and BM25 score in the whole index (from
-        the ranking's one search, before feedback moves the query) and how much of it the corpus, and the
-        best-ranked document, cover (``abstain``)."""
+        the ranking's one search, before feedback moves the query), how much of it the corpus, and the
+        best-ranked document, cover, and where its vector lies (``abstain``)."""
         top = next((h.passage.doc_id for h in ranking.hits if h.passage.kind != "references"), None)
-        return self.coverage.signals(text, ranking.best_dense, ranking.best_bm25, top, ranking.answer_found)
+        signals = self.coverage.signals(text, ranking.best_dense, ranking.best_bm25, top, ranking.answer_found)
+        return self.abstention.read(signals, qvec)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Embeddings through a small shared cache: the triage classifier and the search read the same
@@ -364,10 +365,12 @@ class Answerer:
         return any(m.publisher and m.publisher.lower() in lowered
                    for m in self.retriever.index.documents.values() if m.source_type == MARKETING)
 
-    def signals(self, question: str) -> Signals:
-        """What the answerable decision reads for ``question``, whatever its triage (for calibration)."""
+    def signals(self, question: str) -> tuple[Signals, np.ndarray]:
+        """What the answerable decision reads for ``question``, whatever its triage, and the question's
+        vector (for calibration, which may fit a new scope model on the vectors)."""
         text = self.triager.read(question).corrected
-        return self._evidence(text, self.retriever.rank(text, k=self.cfg.top_k, qvec=self._query_vector(text)))
+        qvec = self._query_vector(text)
+        return self._evidence(text, self.retriever.rank(text, k=self.cfg.top_k, qvec=qvec), qvec), qvec
 
     def answer(self, question: object) -> Answer:
         t = self.triage(question)
@@ -380,7 +383,7 @@ class Answerer:
         # The one call into the ranking: deep enough that the per-document limit still leaves top_k quotes
         # from other documents; it also carries the raw best scores abstention reads.
         ranking = self.retriever.rank(text, k=self.cfg.top_k * 6, qvec=qvec)
-        signals = self._evidence(text, ranking)
+        signals = self._evidence(text, ranking, qvec)
         hits = []
         # A question naming a paper by its first author ("Olsen 2016") is a lookup: always answerable.
         if named or self.abstention.answerable(signals):

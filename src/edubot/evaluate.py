@@ -673,31 +673,50 @@ def calibrate_abstention(answerer, messages: list[Message], fit: bool = False, t
     Only messages labelled answered / no_answer take part, and author lookups
     (answered whatever their signals) are left out.
     """
-    from .abstain import AbstentionModel, choose_threshold, cross_validated, fit_model, quality
+    from .abstain import AbstentionModel, Calibration, choose_threshold, cross_validated, fit_model, quality
 
     pool = [m for m in messages if m.expect in ("answered", "no_answer") and not answerer.retriever.named_documents(m.text)]
-    signals = [answerer.signals(m.text) for m in _ticking(pool, tick)]
+    read = [answerer.signals(m.text) for m in _ticking(pool, tick)]
+    signals = [s for s, _ in read]
+    vectors = np.vstack([v for _, v in read])
     dev = [i for i, m in enumerate(pool) if m.split == "dev"]
     test = [i for i, m in enumerate(pool) if m.split == "test"]
     if not any(pool[i].expect == "answered" for i in dev) or not any(pool[i].expect == "no_answer" for i in dev):
         raise BeirError("calibration needs dev questions the corpus answers and dev questions it cannot answer")
     model = answerer.abstention
     labels = [pool[i].expect == "answered" for i in dev]
-    if fit:
-        model = fit_model([signals[i] for i in dev], labels)
-    probs = [model.probability(s) for s in signals]
-    if fit:  # the threshold is chosen on probabilities from models that did not see the question
-        for i, p in zip(dev, cross_validated([signals[i] for i in dev], labels)):
-            probs[i] = p
-    chosen = choose_threshold([probs[i] for i in dev], labels)
-    if fit:
+    corpus_hash = answerer.retriever.index.manifest.get("corpus_hash")
+
+    def thresholds(probs: list[float]) -> tuple[Calibration, float]:
+        chosen = choose_threshold([probs[i] for i in dev], labels)
         # For corpora nobody calibrated: the lowest threshold that still withholds answers from 98% of the
         # unanswerable dev questions (stricter than the chosen one).
         unanswerable = sorted(probs[i] for i in dev if pool[i].expect == "no_answer")
         conservative = unanswerable[min(len(unanswerable) - 1, int(0.98 * len(unanswerable)))] + 1e-4
-        model = AbstentionModel(model.baseline, model.trees, model.threshold,
-                                {**model.meta, "conservative_threshold": round(max(conservative, chosen.threshold), 4),
-                                 "corpus_hash": answerer.retriever.index.manifest.get("corpus_hash")})
+        return chosen, round(max(conservative, chosen.threshold), 4)
+
+    if fit:
+        fitted = fit_model([signals[i] for i in dev], labels, vectors[dev])
+        dev_signals, dev_vectors = [signals[i] for i in dev], vectors[dev]
+        # Thresholds are chosen on probabilities from models that did not see the question.
+        general = fitted.general
+        if general is not None:
+            g_probs = [general.probability(general.read(s, None)) for s in signals]
+            for i, p in zip(dev, cross_validated(dev_signals, labels, dev_vectors, general=True)):
+                g_probs[i] = p
+            g_chosen, g_conservative = thresholds(g_probs)
+            general = AbstentionModel(general.baseline, general.trees, g_chosen.threshold,
+                                      {**general.meta, "conservative_threshold": g_conservative})
+        probs = [fitted.probability(fitted.read(s, v)) for s, v in zip(signals, vectors)]
+        for i, p in zip(dev, cross_validated(dev_signals, labels, dev_vectors)):
+            probs[i] = p
+        chosen, conservative = thresholds(probs)
+        model = AbstentionModel(fitted.baseline, fitted.trees, fitted.threshold,
+                                {**fitted.meta, "conservative_threshold": conservative, "corpus_hash": corpus_hash},
+                                fitted.scope, general)
+    else:
+        probs = [model.probability(s) for s in signals]
+        chosen = choose_threshold([probs[i] for i in dev], labels)
     model = model.with_threshold(chosen.threshold)
     held = quality([probs[i] for i in test], [pool[i].expect == "answered" for i in test], chosen.threshold) if test else None
 
