@@ -13,7 +13,7 @@ these banks, so rule-layer figures here flatter it: the classifier figures are
 the ones to read.
 
     .venv/bin/python scripts/triage_lobo.py eval/triage/dev*.jsonl \
-        --questions eval/questions.jsonl --negatives ../shared/bench/medquad/queries.jsonl
+        --questions eval/questions.jsonl --negatives ../shared/bench/medquad/queries.jsonl [--hold-out dev-i.jsonl]
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--questions", action="append", default=[])
     p.add_argument("--negatives", action="append", default=[])
     p.add_argument("--max-false-alarms", type=float, action="append", default=None)
+    p.add_argument("--hold-out", action="append", default=None,
+                   help="hold out only these banks (file names, e.g. dev-i.jsonl; repeatable); the rest always train")
     args = p.parse_args(argv)
     cfg = Config()
     rules = default_triager(cfg.max_query_chars)
@@ -65,6 +67,8 @@ def main(argv: list[str]) -> int:
     for mfa in args.max_false_alarms or [0.02]:
         totals = np.zeros(6)
         for held, test in banks.items():
+            if args.hold_out and held not in args.hold_out:
+                continue
             train = [m for name, ms in banks.items() if name != held for m in ms] + calm
             trained = train_both(triage_rows(train, rules), encode, rules.lexicon, {}, max_false_alarms=mfa,
                                  encode_other=encode_other)
