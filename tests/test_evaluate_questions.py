@@ -82,7 +82,7 @@ def test_held_out_banks_meet_the_targets_they_meet(held_out):
     assert held_out["off_topic_answered"]["rate"] <= 0.10
     assert held_out["answerable_answered"]["rate"] >= 0.9
     assert held_out["abstention_precision"]["rate"] >= 0.9 and held_out["abstention_recall"]["rate"] >= 0.9
-    # Regression floors, not targets: set below what was measured here (urgent 0.989, answerable flagged 0.040;
+    # Regression floors, not targets: set below what was measured here (urgent 0.987, answerable flagged 0.040;
     # the targets are the xfails below), so a fall back towards the old 1-in-4 catch rate cannot pass silently
     # behind an expected failure.
     assert held_out["urgent_recall"]["rate"] >= 0.97 and held_out["answerable_flagged"]["rate"] <= 0.05
@@ -90,7 +90,7 @@ def test_held_out_banks_meet_the_targets_they_meet(held_out):
 
 # Targets not met on the held-out banks (README "Triage"; issue 10 stays open for them). strict: when one starts
 # to hold, the run says so, and the mark comes off.
-@pytest.mark.xfail(strict=True, reason="urgent recall 0.989 (944/955) on the held-out banks; target 1.0")
+@pytest.mark.xfail(strict=True, reason="urgent recall 0.987 (943/955) on the held-out banks; target 1.0")
 def test_held_out_urgent_recall_is_total(held_out):
     assert held_out["urgent_recall"]["rate"] == 1.0
 

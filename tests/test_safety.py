@@ -259,12 +259,25 @@ def test_english_messages_minilm_is_sure_about_never_reach_the_multilingual_mode
 
 
 def test_english_messages_minilm_is_unsure_about_are_read_by_the_multilingual_model_too(embedder):
+    """Indirect talk no lexicon phrase names: where MiniLM is unsure (from ``english_from`` up to its own
+    threshold) the multilingual model reads the message too, and below that it does not."""
     ml = load_multilingual()
     assert ml is not None and 0 < ml.meta["english_from"] < ml.thresholds["urgent"]
     tri = Triager(load_lexicon(), load_classifier(), multilingual=ml)
-    t = tri.triage("everything feels pointless lately", embedder.encode)  # indirect; no lexicon phrase
-    assert ml.meta["english_from"] <= t.scores["urgent"] < tri.classifier.thresholds["urgent"], t
-    assert (t.status, t.layer) == ("urgent", "multilingual"), t
+    candidates = ["sometimes i wish i could just fall asleep and stay asleep", "honestly whats even the point of me",
+                  "i feel like everyone would manage fine without me around", "nothing feels worth it anymore",
+                  "i am so tired of being me", "some days i think the world would keep spinning fine if i stopped"]
+    unsure = []
+    for text in candidates:
+        t = tri.triage(text, embedder.encode)
+        assert t.layer != "lexicon", t
+        score = t.scores["urgent"]
+        if ml.meta["english_from"] <= score < tri.classifier.thresholds["urgent"]:
+            assert "multilingual_urgent" in t.scores, t
+            unsure.append(t)
+        elif score < ml.meta["english_from"]:
+            assert "multilingual_urgent" not in t.scores, t
+    assert any((t.status, t.layer) == ("urgent", "multilingual") for t in unsure), unsure
     assert "multilingual_urgent" not in tri.triage("what is core decompression", embedder.encode).scores
 
 
