@@ -180,9 +180,13 @@ class ScopeModel:
 
     weights: tuple[float, ...]
     bias: float
+    _w: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_w", np.asarray(self.weights, dtype=np.float64))  # built once, read per question
 
     def score(self, vector: np.ndarray) -> float:
-        return _logistic(float(np.dot(np.asarray(self.weights, dtype=np.float64), vector)) + self.bias)
+        return _logistic(float(np.dot(self._w, vector)) + self.bias)
 
     def to_json(self) -> dict:
         return {"weights": [round(w, 7) for w in self.weights], "bias": self.bias}
