@@ -59,14 +59,12 @@ def main() -> None:
         test = np.asarray([g == name for g in groups])
         train = np.flatnonzero(~test)
         row = []
+        tr_signals, tr_labels = [signals[i] for i in train], labels[train].tolist()
+        fitted = fit_model(tr_signals, tr_labels, vectors[train])
+        cv = cross_validated(tr_signals, tr_labels, vectors[train])
         for scoped in (True, False):
-            tr_signals = [signals[i] for i in train]
-            tr_vectors = vectors[train] if scoped else None
-            model = fit_model(tr_signals, labels[train].tolist(), tr_vectors)
-            if not scoped:
-                model = model.general or model
-            cv = cross_validated(tr_signals, labels[train].tolist(), tr_vectors)
-            threshold = choose_threshold(cv, labels[train].tolist()).threshold
+            model = fitted if scoped else (fitted.general or fitted)
+            threshold = choose_threshold(cv.scoped if scoped else cv.general, tr_labels).threshold
             held = np.flatnonzero(test)
             probs = np.asarray([model.probability(model.read(signals[i], vectors[i] if scoped else None)) for i in held])
             abstain, answerable = probs < threshold, labels[held]

@@ -369,22 +369,29 @@ def _fit_trees(signals: Sequence[Signals], answerable: Sequence[bool], seed: int
     return fitted
 
 
+class CrossValidated(NamedTuple):
+    """Each question's P(answerable) from models fitted without it, with the scope model and without it."""
+
+    scoped: list[float]  # the model with the scope signal (the trees alone when no vectors were given)
+    general: list[float]  # the general model, fitted without the scope signal
+
+
 def cross_validated(signals: Sequence[Signals], answerable: Sequence[bool], vectors: np.ndarray | None = None,
-                    folds: int = 5, seed: int = 0, general: bool = False) -> list[float]:
-    """Each question's P(answerable) from a model fitted without it: what a threshold must be chosen on, since
-    trees fit their own training questions almost perfectly. ``general``: the model fitted without the scope."""
+                    folds: int = 5, seed: int = 0) -> CrossValidated:
+    """What thresholds must be chosen on, since trees fit their own training questions almost perfectly.
+    Both models come from the same fits, fold by fold."""
     fold_of = _folds(len(signals), folds, seed)
-    out = [0.0] * len(signals)
+    scoped, general = [0.0] * len(signals), [0.0] * len(signals)
     for f in range(folds):
         train = [i for i in range(len(signals)) if fold_of[i] != f]
         model = fit_model([signals[i] for i in train], [answerable[i] for i in train],
                           None if vectors is None else vectors[train], seed)
-        if general and model.general is not None:
-            model = model.general
+        other = model.general or model
         for i in range(len(signals)):
             if fold_of[i] == f:
-                out[i] = model.probability(model.read(signals[i], None if vectors is None else vectors[i]))
-    return out
+                scoped[i] = model.probability(model.read(signals[i], None if vectors is None else vectors[i]))
+                general[i] = other.probability(other.read(signals[i], None))
+    return CrossValidated(scoped, general)
 
 
 class Calibration(NamedTuple):

@@ -697,18 +697,18 @@ def calibrate_abstention(answerer, messages: list[Message], fit: bool = False, t
 
     if fit:
         fitted = fit_model([signals[i] for i in dev], labels, vectors[dev])
-        dev_signals, dev_vectors = [signals[i] for i in dev], vectors[dev]
         # Thresholds are chosen on probabilities from models that did not see the question.
+        cv = cross_validated([signals[i] for i in dev], labels, vectors[dev])
         general = fitted.general
         if general is not None:
             g_probs = [general.probability(general.read(s, None)) for s in signals]
-            for i, p in zip(dev, cross_validated(dev_signals, labels, dev_vectors, general=True)):
+            for i, p in zip(dev, cv.general):
                 g_probs[i] = p
             g_chosen, g_conservative = thresholds(g_probs)
             general = AbstentionModel(general.baseline, general.trees, g_chosen.threshold,
                                       {**general.meta, "conservative_threshold": g_conservative})
         probs = [fitted.probability(fitted.read(s, v)) for s, v in zip(signals, vectors)]
-        for i, p in zip(dev, cross_validated(dev_signals, labels, dev_vectors)):
+        for i, p in zip(dev, cv.scoped):
             probs[i] = p
         chosen, conservative = thresholds(probs)
         model = AbstentionModel(fitted.baseline, fitted.trees, fitted.threshold,
