@@ -6,7 +6,7 @@ import pytest
 
 import numpy as np
 
-from edubot.abstain import FEATURES, AbstentionModel, Signals, fit_model, for_corpus, load_model
+from edubot.abstain import FEATURES, AbstentionModel, Signals, cross_validated, fit_model, for_corpus, load_model
 
 
 def test_a_question_asking_for_no_kind_of_answer_leaves_that_signal_missing():
@@ -88,3 +88,25 @@ def test_fitting_with_vectors_stacks_a_scope_model_and_keeps_a_general_one():
     read = [model.read(s, v) for s, v in zip(signals[:10], vectors[:10])]
     assert [again.probability(r) for r in read] == pytest.approx([model.probability(r) for r in read])
     assert again.identity == model.identity and again.general is not None
+
+
+def test_cross_validation_scores_both_models_on_questions_they_did_not_see():
+    """Held-out probabilities: where only the meaning separates the classes, the scoped model ranks
+    answerable questions above the rest and the general one cannot."""
+    rng = np.random.default_rng(2)
+    n = 200
+    answerable = rng.random(n) < 0.5
+    centre = rng.normal(size=384)
+    vectors = np.where(answerable[:, None], centre, -centre) * 0.08 + rng.normal(size=(n, 384))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    signals = [Signals(0.5, 10.0, 1.0, 0.0, 0.8) for _ in range(n)]  # the same evidence for every question
+    cv = cross_validated(signals, answerable.tolist(), vectors, folds=3)
+    assert len(cv.scoped) == len(cv.general) == n
+
+    def auc(p: list[float]) -> float:
+        pos, neg = np.asarray(p)[answerable][:, None], np.asarray(p)[~answerable][None, :]
+        return float((pos > neg).mean() + 0.5 * (pos == neg).mean())
+
+    # The general model sees identical evidence everywhere: no better than chance (held-out folds even lean
+    # against it, their share of answerable questions being the complement of the training folds').
+    assert auc(cv.scoped) > 0.8 and auc(cv.general) < 0.6
