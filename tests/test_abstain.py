@@ -66,15 +66,21 @@ def test_the_scope_model_is_used_only_on_the_corpus_it_was_fitted_on():
     assert other.threshold >= bundled.general.meta["conservative_threshold"]  # not calibrated there: conservative
 
 
+def _meaning_apart(rng: np.random.Generator, n: int, pull: float) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and unit vectors whose only difference between the classes is a small pull towards (answerable)
+    or away from one direction: what the scope model must find."""
+    answerable = rng.random(n) < 0.5
+    centre = rng.normal(size=384)
+    vectors = np.where(answerable[:, None], centre, -centre) * pull + rng.normal(size=(n, 384))
+    return answerable, vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
 def test_fitting_with_vectors_stacks_a_scope_model_and_keeps_a_general_one():
     """Trees learn from out-of-fold scope scores; the general model never reads the scope column; both
     survive the JSON round trip."""
     rng = np.random.default_rng(1)
     n = 240
-    answerable = rng.random(n) < 0.5
-    centre = rng.normal(size=384)
-    vectors = np.where(answerable[:, None], centre, -centre) * 0.05 + rng.normal(size=(n, 384))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    answerable, vectors = _meaning_apart(rng, n, 0.05)
     signals = [Signals(float(rng.uniform(0.3, 0.7)), float(rng.uniform(0, 20)), float(rng.uniform(0.5, 1)), 0.0,
                        float(rng.uniform(0, 1))) for _ in range(n)]
     model = fit_model(signals, answerable.tolist(), vectors)
@@ -93,12 +99,8 @@ def test_fitting_with_vectors_stacks_a_scope_model_and_keeps_a_general_one():
 def test_cross_validation_scores_both_models_on_questions_they_did_not_see():
     """Held-out probabilities: where only the meaning separates the classes, the scoped model ranks
     answerable questions above the rest and the general one cannot."""
-    rng = np.random.default_rng(2)
     n = 200
-    answerable = rng.random(n) < 0.5
-    centre = rng.normal(size=384)
-    vectors = np.where(answerable[:, None], centre, -centre) * 0.08 + rng.normal(size=(n, 384))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    answerable, vectors = _meaning_apart(np.random.default_rng(2), n, 0.08)
     signals = [Signals(0.5, 10.0, 1.0, 0.0, 0.8) for _ in range(n)]  # the same evidence for every question
     cv = cross_validated(signals, answerable.tolist(), vectors, folds=3)
     assert len(cv.scoped) == len(cv.general) == n
