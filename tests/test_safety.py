@@ -68,6 +68,25 @@ def test_what_a_doctor_said_is_context_not_a_request_for_advice():
     assert tr.lexicon.findings(tr.read(asked).detect, "advice")
 
 
+def test_who_a_general_question_is_for_is_not_a_request_for_advice():
+    """"Asking for my dad", questions to bring to a consultation and a doctor mentioning a treatment frame a
+    general question; what is asked about the relative ("should he") is still a request."""
+    tr = default_triager()
+    for text in ("does the FDA actually regulate stem cell products? asking for my dad who's researching clinics",
+                 "what should i ask before getting a stem cell treatment",
+                 "my doctor mentioned core decompression for my hip, what actually is it?"):
+        assert tr.lexicon.findings(tr.read(text).detect, "advice") == [], text
+    for text in ("asking for my dad, should he get the stem cell shot?", "should i ask for an mri",
+                 "my doctor mentioned core decompression for my hip, is it worth it for me?"):
+        assert tr.lexicon.findings(tr.read(text).detect, "advice"), text
+
+
+def test_an_illness_killing_me_is_a_figure_of_speech():
+    tr = default_triager()
+    assert tr.lexicon.findings(tr.read("which illnesses cause osteonecrosis? lupus is already trying to kill me lol").detect) == []
+    assert tr.lexicon.findings(tr.read("my lupus is killing me and i want to die").detect)
+
+
 # ---------------------------------------------------------------- the lexicon layer
 
 
