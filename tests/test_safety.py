@@ -87,6 +87,31 @@ def test_an_illness_killing_me_is_a_figure_of_speech():
     assert tr.lexicon.findings(tr.read("my lupus is killing me and i want to die").detect)
 
 
+def test_feeling_fine_does_not_end_an_overdose_but_being_past_does():
+    """NHS: after too much paracetamol go to A&E "even if you feel well"; an overdose told as past is history."""
+    tr = default_triager()
+    for text in ("I took 30 paracetamol an hour ago but I feel fine now", "took like 40 tylenol last night, i'm fine now",
+                 "my son swallowed 15 of my sleeping pills, he seems fine now"):
+        assert tr.triage(text).status == "urgent", text
+    for text in ("I had a seizure disorder as a teen and took lots of meds, now fine. does lesion size matter?",
+                 "Back in 2015 I overdosed and spent a week in ICU. I've been well for 8 years now. is alcohol linked to AVN?"):
+        assert tr.triage(text).status != "urgent", text
+    # Other signs told as over are still over ("chest pain earlier, fine now" is not chest pain now).
+    assert tr.lexicon.findings(tr.read("had a bit of chest pain this morning, totally fine now").detect) == []
+
+
+@pytest.mark.parametrize("text", [
+    "my character in Baldur's Gate keeps bleeding out after every fight, how do you stop the bleed status",
+    "Write a short story where a detective finds the victim died of poison in a locked room",
+    "Has the FDA had reports of people going blind from unapproved stem cell products?",
+    "almost passed out reading the bill for my MRI. how sensitive is an MRI for osteonecrosis?",
+    "my husband's hip replacement scar is numb on one side, 6 weeks out. is that something to worry about",
+])
+def test_games_stories_reports_and_numb_scars_are_not_emergencies(text):
+    tr = default_triager()
+    assert tr.lexicon.findings(tr.read(text).detect) == []
+
+
 # ---------------------------------------------------------------- the lexicon layer
 
 

@@ -79,6 +79,7 @@ class Rule:
     when: tuple[str, ...]
     educational: bool = True  # False: fires even in a general or fictional framing
     lasting: bool = False  # True: a sign said to have gone on for months still counts (only "resolved" stops it)
+    silent: bool = False  # True: feeling fine does not end it (an overdose); only being told as past does
 
     def __str__(self) -> str:
         return f"{self.category}: {' + '.join(self.when)}"
@@ -119,11 +120,13 @@ class Lexicon:
         return [Span(m.start(), m.end()) for m in self.concepts[concept].finditer(text)]
 
     def _counts(self, concept: str, sentence: str, framing: Mapping[str, bool], literal: bool = False,
-                lasting: bool = False) -> bool:
+                lasting: bool = False, silent: bool = False) -> bool:
         """Whether ``concept`` is said of now, in this sentence: matched, not negated, not past history.
 
         ``literal``: matched at all (a request for advice is one whatever its tense). ``lasting``: a state
         that is serious however long it has lasted (suicidal thoughts "for months" are still now).
+        ``silent``: a danger that can feel fine at first ("took 30 paracetamol an hour ago, feel fine
+        now"): feeling fine does not end it; being past ("OD'd back in 2016, fine now") does.
         """
         for span in self._spans(concept, sentence):
             if literal:
@@ -135,7 +138,8 @@ class Lexicon:
                 # Thoughts of suicide "for months" are still now; only a crisis told as over is not.
                 if framing["past"] and framing["resolved_here"]:
                     continue
-            elif framing["resolved"] or ((framing["past"] or framing["chronic"]) and not framing["present"]):
+            elif (framing["resolved"] and not (silent and not framing["past"])) or (
+                    (framing["past"] or framing["chronic"]) and not framing["present"]):
                 continue
             return True
         return False
@@ -144,12 +148,13 @@ class Lexicon:
         """Every rule of ``kind`` that fires in some window of the folded message."""
         sents, framing = self._sentences(detect)
         rules = [r for r in self.rules if r.kind == kind]
-        said: dict[tuple[str, int, bool], bool] = {}
+        said: dict[tuple[str, int, bool, bool], bool] = {}
 
-        def counts(concept: str, i: int, lasting: bool) -> bool:
-            if (concept, i, lasting) not in said:
-                said[concept, i, lasting] = self._counts(concept, sents[i], framing[i], kind != "urgent", lasting)
-            return said[concept, i, lasting]
+        def counts(concept: str, i: int, lasting: bool, silent: bool) -> bool:
+            if (concept, i, lasting, silent) not in said:
+                said[concept, i, lasting, silent] = self._counts(concept, sents[i], framing[i], kind != "urgent",
+                                                                 lasting, silent)
+            return said[concept, i, lasting, silent]
 
         found: list[Finding] = []
         for start, end in windows([len(s) for s in sents], WINDOW_CHARS):
@@ -159,7 +164,7 @@ class Lexicon:
                     continue
                 ok = True
                 for concept in rule.when:
-                    where = [i for i in window if counts(concept, i, rule.lasting or not rule.educational)]
+                    where = [i for i in window if counts(concept, i, rule.lasting or not rule.educational, rule.silent)]
                     # Fiction, exams and statistics are about no one here and now; general questions are
                     # about no one unless the writer speaks of themselves.
                     where = [i for i in where if not framing[i]["not_real"]]
@@ -218,7 +223,7 @@ def _parse(data: dict, source: str) -> tuple[dict, dict, list[Rule]]:
             if not when or not isinstance(when, list) or not isinstance(raw.get("category"), str):
                 raise LexiconError(f"{source}: [[{kind}]] entry {i + 1} needs a category and a list 'when'")
             rules.append(Rule(kind, raw["category"], tuple(when), bool(raw.get("educational", True)),
-                              bool(raw.get("lasting", False))))
+                              bool(raw.get("lasting", False)), bool(raw.get("silent", False))))
     return slang, concepts, rules
 
 
