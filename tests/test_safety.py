@@ -192,7 +192,8 @@ def test_a_long_request_for_advice_is_advice_not_too_long():
 @pytest.mark.parametrize("text,reason", [("", "empty"), ("   \n\t ", "empty"), ("\u200b\u200b", "empty"),
                                          ("???", "unreadable"), ("12345", "unreadable"),
                                          ("asdfghjkl", "unreadable"), ("jjjjjj", "unreadable"),
-                                         ("lkjhgf dfdfdf", "unreadable"), ("sdfghk!!", "unreadable")])
+                                         ("lkjhgf dfdfdf", "unreadable"), ("sdfghk!!", "unreadable"),
+                                         ("jkl;jkl;jkl;", "unreadable")])
 def test_unusable_input(text, reason):
     t = triage(text, 1000)
     assert t.status == "invalid" and t.reason == reason

@@ -263,6 +263,8 @@ def looks_like_mash(text: str) -> bool:
     words = [w.lower() for w in _LETTERS.findall(text)]
     if not words or any(not _LATIN.match(ch) for w in words for ch in w):
         return False
+    if not any(ch.isspace() for ch in text.strip()):
+        words = ["".join(words)]  # one typed run broken only by punctuation ("jkl;jkl;jkl;") is read whole
     if not all(_mashed(w) for w in words):
         return False
     return all(_zipf(w, lang) == 0 for w in words for lang in ("en", *_OTHER_LANGUAGES))
