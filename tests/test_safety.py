@@ -112,6 +112,22 @@ def test_games_stories_reports_and_numb_scars_are_not_emergencies(text):
     assert tr.lexicon.findings(tr.read(text).detect) == []
 
 
+@pytest.mark.parametrize("text,urgent", [
+    ("my bf texted me 'thanks for everything, look after milo for me' and now his phone's off", True),
+    ("I shall not require the appointment on the 14th. I have made my own arrangements for this evening.", True),
+    ("kill me now. no seriously i have a gun next to me and its loaded", True),
+    ("not joking i took 30 of my pills", True),
+    ("thanks for everything, the info on PRP was great. goodbye!", False),
+    ("my new crutches are making my wrists sore. am i using them wrong", False),
+    ("overdosed on tiktok stem cell videos this week, are any of these clinics FDA approved", False),
+])
+def test_goodbyes_arrangements_and_insisting(text, urgent):
+    """A goodbye then silence, arrangements for tonight (988 warning signs) and "no seriously" (not a negation)
+    are emergencies; thanks on their own, sore wrists and media "overdoses" are not."""
+    tr = default_triager()
+    assert bool(tr.lexicon.findings(tr.read(text).detect)) is urgent
+
+
 # ---------------------------------------------------------------- the lexicon layer
 
 
