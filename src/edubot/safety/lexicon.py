@@ -138,7 +138,7 @@ class Lexicon:
                 # Thoughts of suicide "for months" are still now; only a crisis told as over is not.
                 if framing["past"] and framing["resolved_here"]:
                     continue
-            elif (framing["resolved"] and not (silent and not framing["past"])) or (
+            elif (framing["resolved"] and (framing["past"] or not silent)) or (
                     (framing["past"] or framing["chronic"]) and not framing["present"]):
                 continue
             return True
