@@ -52,6 +52,30 @@ def test_pill_counts_become_a_fact(text, pills):
     assert (PILLS_MARKER in mark_facts(text)) is pills
 
 
+@pytest.mark.parametrize("text,count", [
+    ("swallowed 30 tylenol", True), ("i think it was 30 pills", True), ("it was 30 of them", True),
+    ("she is 80 and took 12 tablets", True), ("i am 52 and was told i am too old", False),
+    ("my daughter is 16 and had steroids", False), ("avn in both hips at 24 after steroids", False),
+    ("back in 2016", False),
+])
+def test_ages_and_years_are_not_counts(text, count):
+    assert ("manycount" in mark_facts(text)) is count
+
+
+def test_medicine_given_during_a_course_of_treatment_is_not_a_poisoning():
+    assert triage("My daughter is 16 and had a lot of steroids during chemo for ALL. Can osteonecrosis affect "
+                  "people of any age?").status != "urgent"
+    assert triage("my daughter is 3 and had some of her nan's tablets, she is really sleepy").status == "urgent"
+
+
+@pytest.mark.parametrize("text", [
+    "I've got my tablets saved up, I think I'll use them this week while my partner is away",
+    "I have my late husband's morphine and I'm taking it tonight. Please don't try to change my mind",
+])
+def test_means_saved_up_and_a_mind_made_up_are_urgent(text):
+    assert triage(text).status == "urgent"
+
+
 @pytest.mark.parametrize("text", ["the stem cell place took 9 grand and my hip is as dead as before",
                                   "they took 12 xrays and 3 scans before the op", "the physio wants 30 squats a day"])
 def test_counts_of_money_tests_and_exercise_are_not_an_overdose(text):
@@ -255,6 +279,20 @@ def test_phrase_syntax():
     assert re.search(phrase_regex("bp 7_"), "bp 75 over 40")
     assert re.search(phrase_regex("胸口痛"), "我爸爸胸口痛")
     assert not re.search(phrase_regex("stroke"), "strokes of luck")
+    # "^" holds a phrase to where a clause opens: a sentence's start, after a comma or a conjunction.
+    opens = re.compile(phrase_regex("^ is my"))
+    assert opens.search("is my hip going to collapse") and opens.search("tell me honestly ,  is my hip ok")
+    assert opens.search("so is my avn bad enough")
+    assert not opens.search("that is my life now") and not opens.search("why is my doctor saying that")
+
+
+@pytest.mark.parametrize("text,advice", [
+    ("tell me honestly, is my hip going to collapse?", True), ("is my avn bad enough for surgery yet", True),
+    ("hurts like hell but thats my life now. what happens to the bone in osteonecrosis if nobody treats it", False),
+    ("why is my doctor saying most people need surgery for avn?", False),
+])
+def test_is_my_asks_for_advice_only_where_a_question_opens(text, advice):
+    assert (triage(text).status == "personal_advice") is advice
 
 
 def test_a_clinic_adds_its_own_phrasings(tmp_path):

@@ -39,6 +39,14 @@ class LexiconError(Exception):
     """A lexicon file that cannot be used; the message names the file and the entry."""
 
 
+# Where a clause opens: the start of a sentence, after a comma, or after a conjunction or an opener
+# ("honestly, is my hip going to collapse?", "so is my avn bad"). "is my" opens a question only there;
+# inside a clause it is a statement ("that is my life now", "why is my doctor saying ...").
+_CLAUSE_OPENERS = ("and", "but", "so", "or", "ok", "okay", "then", "also", "honestly", "seriously", "basically", "just")
+_CLAUSE_START = "(?:" + "|".join([r"(?<=^)", r"(?<=^\s)", r"(?<=,\s)", r"(?<=,\s\s)"]
+                                 + [rf"(?<=(?<![\w']){w}\s)" for w in _CLAUSE_OPENERS]) + ")"
+
+
 def _token_regex(token: str) -> str:
     if token == "_":
         return r"\S+"
@@ -51,13 +59,15 @@ def _token_regex(token: str) -> str:
 def phrase_regex(phrase: str) -> str:
     """One phrase of the lexicon as a regular expression over folded, punctuation-free text."""
     tokens = phrase.split()
-    parts: list[str] = []
+    opens = tokens[:1] == ["^"]  # "^ is my": only where a clause opens
+    tokens = tokens[opens:]
+    parts: list[str] = [_CLAUSE_START] if opens else []
     gap = False
     for token in tokens:
         if token == "..":
             gap = True
             continue
-        if parts:
+        if len(parts) > opens:
             parts.append(r"\s+(?:\S+\s+){0,3}" if gap else r"\s+")
         parts.append(_token_regex(token))
         gap = False

@@ -181,6 +181,20 @@ def _is_fever(value: str, unit: str | None, sentence: str, before: str) -> bool:
     return False
 
 
+# "I'm 52 and ...", "my daughter is 16 and had steroids", "AVN in both hips at 24": an age, not a count,
+# unless tablets or "of" follow ("it was 30 pills", "was 30 of them").
+_AGE_BEFORE = re.compile(r"(?<![\w'])(?:am|is|was|are|were|aged|age|turned|turning|turns|at)\s+$")
+_PILL_AFTER = re.compile(r"of\b|(?:\w+\s+)?(?:pills?|tablets?|tabs?|capsules?|caps|doses?|paracetamol|tylenol|"
+                         r"ibuprofen|advil|aspirin|oxy\w*|tramadol|codeine|xanax|valium|sleeping)\b")
+
+
+def _is_count(m: re.Match, text: str) -> bool:
+    n = int(m.group(1))
+    if n < 10 or 1900 <= n <= 2100:
+        return False
+    return not (_AGE_BEFORE.search(text, 0, m.start()) and not _PILL_AFTER.match(text, m.end()))
+
+
 def mark_facts(detect: str, min_pills: int = 6) -> str:
     """Marker words for facts a phrase cannot see: a temperature of 38 °C / 100.4 °F or more, "took N of my X"
     with N ≥ ``min_pills``, and "manycount" before a count of ten or more things."""
@@ -196,9 +210,8 @@ def mark_facts(detect: str, min_pills: int = 6) -> str:
         if n >= min_pills and not _NOT_PILLS.intersection(counted):
             markers.append(PILLS_MARKER)
             break
-    # Ten or more of something that is not a time or a dose: "swallowed 30 tylenol", "40 of my pills".
-    detect = _COUNT.sub(lambda m: f"{COUNT_MARKER} {m.group(1)} " if int(m.group(1)) >= 10 and not 1900 <= int(m.group(1)) <= 2100
-                        else m.group(0), detect)
+    # Ten or more of something that is not a time, a dose, a year or an age: "swallowed 30 tylenol", "40 of my pills".
+    detect = _COUNT.sub(lambda m: f"{COUNT_MARKER} {m.group(1)} " if _is_count(m, detect) else m.group(0), detect)
     return detect + "".join(f" {w}" for w in markers)
 
 
