@@ -68,6 +68,48 @@ def test_medicine_given_during_a_course_of_treatment_is_not_a_poisoning():
     assert triage("my daughter is 3 and had some of her nan's tablets, she is really sleepy").status == "urgent"
 
 
+def test_a_gap_never_spans_a_negator():
+    import re
+
+    assert not re.search(phrase_regex("chest .. tight*"), "chest is not tight")
+    assert re.search(phrase_regex("threw up .. blood"), "just threw up bright red blood")
+    assert not re.search(phrase_regex("threw up .. blood"), "threw up but no blood")
+
+
+@pytest.mark.parametrize("text,advice", [
+    ("I'm not asking you to read my scan, my doctor already went through it. Does catching AVN early help?", False),
+    ("not asking for me, school project: what products does the FDA list as unapproved?", False),
+    ("not asking for advice, but should I stop my steroids?", True),  # the request comes after a comma
+    ("Someone told me the bends are linked to bone necrosis. Is that right?", False),
+    ("im 34 and the orthopod looked surprised, like i was too young for it. what age does avn usually hit", False),
+    ("is she too old for stem cells? she is 80", True), ("would he be too old for core decompression", True),
+    ("feeling pretty hopeless about my options lately. is there research on bone marrow in core decompression?", False),
+])
+def test_what_is_and_is_not_a_request_for_advice(text, advice):
+    assert (triage(text).status == "personal_advice") is advice
+
+
+@pytest.mark.parametrize("text,urgent", [
+    ("I'm dying to understand this. Why does losing blood flow make bone die?", False),
+    ("my wife fainted at the sight of the needle (she's fine). were the patients in the trial blinded?", False),
+    ("I nearly passed out from relief, ha. In the tantalum study, were the wear rates similar?", False),
+    ("broke my hip on the ice, had it pinned, I'm through rehab now. can a fracture lead to osteonecrosis?", False),
+    ("saw a news story about people going blind after stem cell injections. does the FDA mention blindness?", False),
+    ("my brother OD'd on his pain meds 3 yrs ago and survived, hes in recovery now. is alcohol a cause of avn?", False),
+    ("how do epipens actually work", False),
+    ("did the tantalum rod study find any difference in how the later hip replacements turned out?", False),
+    ("I've had maybe six cortisone shots in my knee over the years, are they linked to AVN?", False),
+    ("dad fell getting out of bed, his leg is rolled outwards and he can't get up", True),
+    ("been taking naproxen for months and just threw up a load of bright red blood. feel faint", True),
+    ("I've been reading about which bridge is highest. I think I know which one now.", True),
+    ("I've been looking up how much oxycodone is lethal. I'm so tired of this hip", True),
+    ("hopeless. worthless. pills ready. bye", True),
+    ("my chest hurts, i used my epipen 5 minutes ago and my throat is still tight", True),
+])
+def test_figures_of_speech_and_told_history_against_the_signs_they_borrow(text, urgent):
+    assert (triage(text).status == "urgent") is urgent
+
+
 @pytest.mark.parametrize("text", [
     "I've got my tablets saved up, I think I'll use them this week while my partner is away",
     "I have my late husband's morphine and I'm taking it tonight. Please don't try to change my mind",

@@ -47,6 +47,10 @@ _CLAUSE_START = "(?:" + "|".join([r"(?<=^)", r"(?<=^\s)", r"(?<=,\s)", r"(?<=,\s
                                  + [rf"(?<=(?<![\w']){w}\s)" for w in _CLAUSE_OPENERS]) + ")"
 
 
+# "..": up to three words, none of them a negator ("chest is not tight" does not say "chest .. tight").
+_GAP = r"\s+(?:(?!(?:" + "|".join(sorted(NEGATORS)) + r")(?![\w']))\S+\s+){0,3}"
+
+
 def _token_regex(token: str) -> str:
     if token == "_":
         return r"\S+"
@@ -68,7 +72,7 @@ def phrase_regex(phrase: str) -> str:
             gap = True
             continue
         if len(parts) > opens:
-            parts.append(r"\s+(?:\S+\s+){0,3}" if gap else r"\s+")
+            parts.append(_GAP if gap else r"\s+")
         parts.append(_token_regex(token))
         gap = False
     body = "".join(parts)
@@ -140,6 +144,8 @@ class Lexicon:
         """
         for span in self._spans(concept, sentence):
             if literal:
+                if self._declined(sentence, span):
+                    continue
                 return True
             before = sentence[: span.start].split(",")[-1].split()[-NEGATION_REACH:]  # a comma ends a negation
             if any(w in NEGATORS for w in before):
@@ -152,6 +158,21 @@ class Lexicon:
                     (framing["past"] or framing["chronic"]) and not framing["present"]):
                 continue
             return True
+        return False
+
+    def _declined(self, sentence: str, span: Span) -> bool:
+        """A request the writer says they are not making: "I'm not asking you to read my scan", "not asking for
+        me". The request must follow the disclaimer closely (four words at most, no comma between), so
+        "not asking for advice, but should I stop my steroids?" still asks."""
+        declined = self.concepts.get("declined")
+        if declined is None:
+            return False
+        for m in declined.finditer(sentence, 0, span.end):
+            if m.start() > span.start:
+                continue
+            between = sentence[m.end():span.start]
+            if m.end() >= span.start or ("," not in between and len(between.split()) <= 4):
+                return True
         return False
 
     def findings(self, detect: str, kind: str = "urgent") -> list[Finding]:

@@ -168,6 +168,10 @@ _NOT_PILLS = frozenset((
     + _NOT_THINGS).split())
 
 
+# "had maybe six in my knee over the years": injections, not tablets swallowed.
+_INTO_THE_BODY = re.compile(r"\s+(?:in|into)\s+(?:my|his|her|their|the|both|each)\b")
+
+
 def _is_fever(value: str, unit: str | None, sentence: str, before: str) -> bool:
     x = float(value.replace(",", "."))
     unit = (unit or "").lower()[:1]
@@ -207,7 +211,7 @@ def mark_facts(detect: str, min_pills: int = 6) -> str:
         raw = m.group(3)
         n = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, 0)
         counted = m.group(0)[m.end(3) - m.start(0):].split()  # "20 photos of my scar": photos, not pills
-        if n >= min_pills and not _NOT_PILLS.intersection(counted):
+        if n >= min_pills and not _NOT_PILLS.intersection(counted) and not _INTO_THE_BODY.match(detect, m.end(3)):
             markers.append(PILLS_MARKER)
             break
     # Ten or more of something that is not a time, a dose, a year or an age: "swallowed 30 tylenol", "40 of my pills".
