@@ -168,3 +168,34 @@ def test_feedback_rescores_the_same_candidates(retriever):
     assert set(plain.rows.tolist()) == set(moved.rows.tolist())
     assert plain.best_dense == moved.best_dense  # the raw evidence is the question's own
     assert plain.rows.tolist() != moved.rows.tolist() or not np.allclose(plain.scores, moved.scores)
+
+
+def test_a_story_told_before_the_question_is_searched_with_the_question_first():
+    from edubot.retrieve import question_first
+
+    story = ("ok so I used to drink a LOT. six years sober now, but my hip has been aching. "
+             "Is heavy drinking actually a risk factor for avascular necrosis?")
+    assert question_first(story) == "Is heavy drinking actually a risk factor for avascular necrosis? " + story
+    # A short question leans on the sentence before it.
+    diver = "Someone told me the bends are linked to bone necrosis. Is that right?"
+    assert question_first("Former diver, 52. " + diver) == diver + " Former diver, 52. " + diver
+    # One sentence, no question, or nothing but questions: as written.
+    for text in ("what is core decompression", "My hip hurts. It has for a year.", "What is AVN? Is it common?"):
+        assert question_first(text) == text
+
+
+def test_the_search_reads_a_story_with_its_question_first(retriever):
+    """The product's ranking and a ranking of the question-first text are the same ranking (one path)."""
+    from edubot.retrieve import question_first
+
+    story = ("My wife spent 14 grand at a stem cell place in Florida and her hip is no better, we are both furious. "
+             "Which stem cell products has the FDA actually approved?")
+    searched = question_first(story)
+    assert searched != story
+    vec = retriever.embedder.encode_query(retriever.read_query(story))
+    direct = retriever.searcher.rank(retriever.searcher.query(searched, vec, retriever.query_tokens(searched)))
+    assert [h.passage.id for h in retriever.rank(story, k=10).hits] == [
+        retriever.index.passages[int(r)].id for r in direct.rows[:10]]
+    as_written = retriever.searcher.rank(retriever.searcher.query(
+        story, retriever.embedder.encode_query(story), retriever.query_tokens(story)))
+    assert list(direct.rows[:10]) != list(as_written.rows[:10])  # the reading changes the order

@@ -25,7 +25,7 @@ from .chunk import _pack, split_sentences
 from .config import PROJECT_ROOT, Config
 from .fusion import Fusion
 from .index import SearchCore, bm25_tokens, index_text
-from .retrieve import Query, RankingSettings, Scored, Searcher
+from .retrieve import Query, RankingSettings, Scored, Searcher, question_first
 
 BEIR_WINDOW_CHARS = 900
 # Each benchmark's tuned ranking settings (scripts/tune_beir.py writes them; eval-beir reads them).
@@ -167,10 +167,12 @@ class BeirEngine:
 
     def query(self, text: str) -> Query:
         """The question as the product reads it: abbreviations spelled out for the dense model, as typed for BM25."""
+        text = question_first(text)
         return self.searcher.query(text, self.embedder.encode_query(expand(text, self.agreed)))
 
     def queries(self, texts: Sequence[str]) -> list[Query]:
         """``query`` for many questions, the model run in batches (for tuning, where latency is not measured)."""
+        texts = [question_first(t) for t in texts]
         vectors = self.embedder.encode([expand(t, self.agreed) for t in texts])
         return [self.searcher.query(t, v) for t, v in zip(texts, vectors)]
 

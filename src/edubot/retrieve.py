@@ -157,6 +157,44 @@ _ANAPHOR = re.compile(rf"^\W*(?:this|these|that|it|the)\b(?:\s+[\w-]+){{0,3}}\s+
 _SYNONYM = re.compile(r"(?:also\s+)?(?:known\s+as|called|termed)\s+(?P<subject>[^.;:]{1,80})", re.IGNORECASE)
 
 
+# ---------------------------------------------------------------- a story told before the question
+
+_MESSAGE_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
+_ASKS = re.compile(r"^\W*(?:what|whats|what's|how|why|when|where|which|who|whose|is|are|was|were|does|do|did|can|could|"
+                   r"should|would|will|has|have|any|anyone|anybody)\b", re.IGNORECASE)
+_FUNCTION_WORDS = frozenset(
+    "the a an of to in on for and or but is are was were be it this that there their they i me my we you your he she his "  # noqa: SIM905
+    "her do does did can could should would will what how why when where which who with about at as by from into than "
+    "then so if not no yes just really actually any some true right".split())
+
+
+def question_first(text: str) -> str:
+    """A message that tells a story before it asks is searched with its question read twice, first.
+
+    Patients tell their history, their medicines and their feelings, then ask something general ("...six
+    years sober now, my hip aches. Is heavy drinking a risk factor for AVN?"). Searched as one text, the
+    story outweighs the question; searched alone, the question loses the context it leans on ("is that
+    right?"). On the dev banks' 587 answerable messages that hold both, the document that answers comes
+    first for 0.680 of them read this way (in the first five: 0.959), against 0.652 (0.947) as written; the
+    question alone did no better than the message as written. The abstention model, refitted on each
+    reading, answers more and withholds as well (dev, cross-validated: precision 0.948 against 0.937,
+    recall 0.901 against 0.900, answerable answered 0.949 against 0.937). The question
+    sentences end in "?" or open like one; a question of fewer than four content words takes the sentence
+    before it along. A message of one sentence, or with no question or nothing but questions, is unchanged.
+    """
+    sentences = [s for s in _MESSAGE_SENTENCE_END.split(text.strip()) if s]
+    if len(sentences) < 2:
+        return text
+    asks = [i for i, s in enumerate(sentences) if s.rstrip().endswith("?") or _ASKS.match(s)]
+    if not asks or len(asks) == len(sentences):
+        return text
+    content = [w for i in asks for w in re.findall(r"[a-z']+", sentences[i].lower()) if w not in _FUNCTION_WORDS]
+    keep = set(asks)
+    if len(content) < 4 and asks[0] > 0:
+        keep.add(asks[0] - 1)
+    return " ".join(sentences[i] for i in sorted(keep)) + " " + text
+
+
 @dataclass(frozen=True)
 class Intent:
     """What kind of answer a question asks for, read once per question."""
@@ -491,8 +529,9 @@ class Retriever:
         return named_documents(query, self.authors)
 
     def read_query(self, query: str) -> str:
-        """The question with its abbreviations spelled out as the corpus defines them, like the passages."""
-        return expand(query, self.index.abbreviations)
+        """The question as searched (``question_first``), its abbreviations spelled out as the corpus defines
+        them, like the passages."""
+        return expand(question_first(query), self.index.abbreviations)
 
     def encode_query(self, query: str) -> np.ndarray:
         """The dense model reads the question with abbreviations spelled out ("PRP" reaches "platelet-rich plasma").
@@ -521,7 +560,8 @@ class Retriever:
             ], dtype=bool)
         if qvec is None:
             qvec = self.encode_query(query)
-        scored = self.searcher.rank(self.searcher.query(query, qvec, self.query_tokens(query)), allowed)
+        searched = question_first(query)
+        scored = self.searcher.rank(self.searcher.query(searched, qvec, self.query_tokens(searched)), allowed)
         k = len(scored.rows) if k is None else k
         hits = tuple(
             Hit(self.index.passages[int(row)], float(score), float(d), float(b) if b > 0 else None,
