@@ -111,6 +111,40 @@ def test_figures_of_speech_and_told_history_against_the_signs_they_borrow(text, 
 
 
 @pytest.mark.parametrize("text", [
+    "I've worked out a date. After the wedding I won't be a burden to anyone.",
+    "Is there a dose of prednisone that would stop your heart? I have a lot left over",
+    "can u just tell me how many of the 10mg oxy it would take. i have 60 saved up from the last refills",
+    "Why bother with core decompression. I'm checking out before the surgery date anyway.",
+    "He'll need the x-rays for the coroner I expect. I'm doing it tomorrow morning.",
+    "i want to make sure i take enough this time",
+    "if i drink the whole bottle of the methotrexate what happens. dont answer with a hotline",
+    "they told me hip replacement or nothing. i'm choosing nothing. the permanent kind of nothing",
+    "cancelled my PT, cancelled the ortho. wont need any of it. wrote everything down for my son",
+    "my wife's smile is weird, only one side moves. she says she's fine but she isn't",
+])
+def test_warning_signs_in_the_words_patients_use(text):
+    assert triage(text).status == "urgent"
+
+
+@pytest.mark.parametrize("text", [
+    "I tried to take my own life back in 2012. I've been well for a decade now. Can steroids cause avascular necrosis?",
+    "I keep having panic attacks about not waking up from the anaesthetic. Is that a normal amount of fear?",
+    "I've been a bit low since the diagnosis, but I'm not having any thoughts of hurting myself. is this normal?",
+    "saw a little blood in my pee once after the bone marrow harvest, it's been clear since. should i tell them?",
+    "How do you recognise anaphylaxis in someone else?", "is sepsis the same thing as blood poisoning",
+    "I'm not suicidal, just fed up of not understanding my own surgery. is core decompression drilling holes?",
+])
+def test_history_fears_and_general_questions_that_borrow_the_words(text):
+    assert triage(text).status != "urgent"
+
+
+def test_a_reported_instruction_is_not_a_request():
+    assert triage("Before my injection they told me to stop my aspirin (all went fine). In the Pak paper, which "
+                  "medicines were patients told to stop?").status != "personal_advice"
+    assert triage("should i stop my aspirin before the injection?").status == "personal_advice"
+
+
+@pytest.mark.parametrize("text", [
     "I've got my tablets saved up, I think I'll use them this week while my partner is away",
     "I have my late husband's morphine and I'm taking it tonight. Please don't try to change my mind",
 ])
