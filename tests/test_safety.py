@@ -569,3 +569,51 @@ def test_a_short_message_is_english_unless_its_words_are_plainly_another_languag
         assert looks_english(text), text
     for text in ("¿Qué es?", "dolor cadera", "ajuda"):
         assert not looks_english(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "about to become a statistic. the rope's already up",
+    "what's the lethal amount of amitriptyline. asking for me. i have 2 months' worth in my hand",
+    "I wish to enquire whether one's GP is notified following a death by one's own hand.",
+    "Got the car, got the hosepipe, got the evening free.",
+    "since i picked the date my head has gone quiet",
+    "I want Jean covered before I go. The pills are sorted.",
+    "A patient just left saying he won't need another appointment because he won't be here.",
+])
+def test_a_method_the_means_and_a_date_told_obliquely_are_urgent(text):
+    """988 / AFSP warning signs in the words of dev-q's writer: the means at hand, a lethal amount asked, a
+    date picked, a death "by one's own hand"; a phrase may end before "'s" ("the rope's")."""
+    tr = default_triager()
+    assert [f.rule.category for f in tr.lexicon.findings(tr.read(text).detect)] == ["suicide_self_harm"], text
+
+
+@pytest.mark.parametrize("text", [
+    "It'd be financial suicide for us to fly to Mexico for stem cells. What does the FDA say about clinics abroad?",
+    "I'm on a medrol dosepak (4mg) for poison ivy. is that going to give me avn?",
+    "the word 'necrosis' makes it sound like i'm dying lol. what exactly is avascular necrosis?",
+    "losing my mind with the jargon lol. what's the point of putting simvastatin into the mix?",
+    "broke my hip falling off a ladder in 2020, got pinned, healed great. can a break like that lead to AVN?",
+    "my brother lost vision in one eye after a clinic years back (it's old news). has the FDA had other reports?",
+    "I'm 46, on sertraline 100 and lisinopril 10, never had steroids. what causes AVN then?",
+    "Can anyone recommend books about grief after losing a parent to suicide?",
+])
+def test_idioms_history_and_doses_are_not_emergencies(text):
+    tr = default_triager()
+    assert tr.lexicon.findings(tr.read(text).detect) == [], text
+
+
+def test_a_possessive_ends_a_sign_but_not_a_request_for_advice():
+    """"the rope's" says "the rope"; "for my son's sake" does not say "for my son"."""
+    tr = default_triager()
+    assert tr.lexicon.findings(tr.read("the rope's up in the garage").detect)
+    assert tr.lexicon.findings(tr.read("for my son's sake, how long do hip implants last?").detect, "advice") == []
+    assert tr.lexicon.findings(tr.read("is stem cell therapy right for my son?").detect, "advice")
+
+
+@pytest.mark.parametrize("text", [
+    "thank god no more crutches for me!! what was the average follow-up in wang 2010?",
+    "I'm an ER nurse and a family asked me what stem cells are. How would you define them simply?",
+])
+def test_statements_and_general_questions_are_not_requests_for_advice(text):
+    tr = default_triager()
+    assert tr.lexicon.findings(tr.read(text).detect, "advice") == [], text

@@ -60,8 +60,12 @@ def _token_regex(token: str) -> str:
     return "".join(out)
 
 
-def phrase_regex(phrase: str) -> str:
-    """One phrase of the lexicon as a regular expression over folded, punctuation-free text."""
+def phrase_regex(phrase: str, possessive: bool = False) -> str:
+    """One phrase of the lexicon as a regular expression over folded, punctuation-free text.
+
+    ``possessive``: the phrase may end before "'s" ("the rope's already up" says "the rope"). Only for signs of
+    an emergency: a request for advice must not read "for my son's sake" as "for my son".
+    """
     tokens = phrase.split()
     opens = tokens[:1] == ["^"]  # "^ is my": only where a clause opens
     tokens = tokens[opens:]
@@ -78,6 +82,8 @@ def phrase_regex(phrase: str) -> str:
     body = "".join(parts)
     if _UNSPACED.search(phrase):
         return body
+    if possessive:
+        return rf"(?<![\w'])(?:{body})(?!\w|'(?!s(?![\w'])))"
     return rf"(?<![\w'])(?:{body})(?![\w'])"
 
 
@@ -277,8 +283,9 @@ def build_lexicon(sources: Iterable[tuple[dict, str]]) -> Lexicon:
     if missing:
         raise LexiconError(f"rules name concepts that are not defined: {', '.join(missing)}")
     compiled = {}
+    signs = {c for r in rules if r.kind == "urgent" for c in r.when}
     for name, items in phrases.items():
-        alternatives = sorted({phrase_regex(fold(p.strip())) for p in items}, key=len, reverse=True)
+        alternatives = sorted({phrase_regex(fold(p.strip()), name in signs) for p in items}, key=len, reverse=True)
         compiled[name] = re.compile("|".join(alternatives) if alternatives else r"(?!x)x")
     words = frozenset(w for items in phrases.values() for p in items for w in re.findall(r"[a-z]{4,}", p.lower()))
     words |= frozenset(w for v in slang.values() for w in re.findall(r"[a-z]{4,}", v.lower()))

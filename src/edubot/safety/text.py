@@ -192,9 +192,13 @@ _PILL_AFTER = re.compile(r"of\b|(?:\w+\s+)?(?:pills?|tablets?|tabs?|capsules?|ca
                          r"ibuprofen|advil|aspirin|oxy\w*|tramadol|codeine|xanax|valium|sleeping)\b")
 
 
+# "on sertraline 100 and lisinopril 10": a dose after the medicine's name, not a count of tablets.
+_DOSE_BEFORE = re.compile(r"(?<![\w'])on\s+[a-z][a-z-]+(?:\s+\d+(?:\s*mg)?\s*(?:and|,|\+)\s*[a-z][a-z-]+)*\s+$")
+
+
 def _is_count(m: re.Match, text: str) -> bool:
     n = int(m.group(1))
-    if n < 10 or 1900 <= n <= 2100:
+    if n < 10 or 1900 <= n <= 2100 or _DOSE_BEFORE.search(text, 0, m.start()):
         return False
     return not (_AGE_BEFORE.search(text, 0, m.start()) and not _PILL_AFTER.match(text, m.end()))
 
