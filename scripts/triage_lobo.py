@@ -29,6 +29,7 @@ from edubot.config import Config
 from edubot.embed import get_embedder
 from edubot.evaluate import load_messages, negatives_from, triage_rows
 from edubot.safety import Triager, default_triager
+from edubot.safety.classifier import WindowClassifier
 from edubot.safety.multilingual import encode as encode_multilingual
 from edubot.safety.multilingual import train_both
 
@@ -51,6 +52,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--questions", action="append", default=[])
     p.add_argument("--negatives", action="append", default=[])
     p.add_argument("--max-false-alarms", type=float, action="append", default=None)
+    p.add_argument("--urgent-threshold", type=float, action="append", default=None,
+                   help="also read each held-out bank with the English classifier's urgent threshold set to this "
+                        "(repeatable): how recall and answerable questions flagged move with it, writer held out")
     p.add_argument("--hold-out", action="append", default=None,
                    help="hold out only these banks (file names, e.g. dev-i.jsonl; repeatable); the rest always train")
     args = p.parse_args(argv)
@@ -91,6 +95,18 @@ def main(argv: list[str]) -> int:
             for g, m in zip(got, test):
                 if m.expect == "urgent" and g.status != "urgent":
                     print(f"   missed [{m.category}] {m.text[:100]!r}", file=sys.stderr)
+            for t in args.urgent_threshold or []:
+                e = trained.english
+                lowered = WindowClassifier(e.weights, e.bias, {**e.thresholds, "urgent": t}, e.concepts, e.meta)
+                at = Triager(rules.lexicon, lowered, max_chars=cfg.max_query_chars,
+                             multilingual=trained.multilingual, encode_other=encode_other)
+                got_t = [at.triage(m.text, encode) for m in test]
+                u = sum(g.status == "urgent" for g, m in zip(got_t, test) if m.expect == "urgent")
+                f = sum(g.status == "urgent" for g, m in zip(got_t, test) if m.expect != "urgent")
+                answerable = [g for g, m in zip(got_t, test) if m.expect == "answered"]
+                flagged = sum(g.status in ("urgent", "personal_advice") for g in answerable)
+                print(f"   urgent threshold {t}: urgent {u}/{len(urgent)}, false alarms {f}/{calm_n}, "
+                      f"answerable flagged {flagged}/{len(answerable)}", flush=True)
         print(f"ALL | {mfa} | urgent {totals[1] / totals[0]:.3f} | false alarms {totals[3] / totals[2]:.3f} | "
               f"advice recall {totals[5] / max(1, totals[4]):.3f}", flush=True)
     return 0
