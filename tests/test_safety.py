@@ -617,3 +617,9 @@ def test_a_possessive_ends_a_sign_but_not_a_request_for_advice():
 def test_statements_and_general_questions_are_not_requests_for_advice(text):
     tr = default_triager()
     assert tr.lexicon.findings(tr.read(text).detect, "advice") == [], text
+
+
+def test_a_number_after_a_medicines_name_is_a_dose_not_a_count():
+    assert "manycount" not in mark_facts("i am on sertraline 100 and lisinopril 10")
+    assert "manycount" in mark_facts("i swallowed them on friday 30 of my oxy")
+    assert "manycount" in mark_facts("took them on the 30 pills")

@@ -192,8 +192,11 @@ _PILL_AFTER = re.compile(r"of\b|(?:\w+\s+)?(?:pills?|tablets?|tabs?|capsules?|ca
                          r"ibuprofen|advil|aspirin|oxy\w*|tramadol|codeine|xanax|valium|sleeping)\b")
 
 
-# "on sertraline 100 and lisinopril 10": a dose after the medicine's name, not a count of tablets.
-_DOSE_BEFORE = re.compile(r"(?<![\w'])on\s+[a-z][a-z-]+(?:\s+\d+(?:\s*mg)?\s*(?:and|,|\+)\s*[a-z][a-z-]+)*\s+$")
+# "on sertraline 100 and lisinopril 10": a dose after the medicine's name, not a count of tablets
+# ("took them on friday 30 of them" is still a count).
+_NOT_A_MEDICINE = r"(?!(?:the|a|an|my|his|her|their|our|this|that|day|top|purpose|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)"
+_DOSE_BEFORE = re.compile(rf"(?<![\w'])on\s+{_NOT_A_MEDICINE}[a-z][a-z-]+"
+                          r"(?:\s+\d+(?:\s*mg)?\s*(?:and|,|\+)\s*[a-z][a-z-]+)*\s+$")
 
 
 def _is_count(m: re.Match, text: str) -> bool:
