@@ -6,7 +6,7 @@ from edubot.safety import Triager, default_triager, looks_english, normalize, tr
 from edubot.safety.classifier import load_classifier, message_windows
 from edubot.safety.lexicon import LexiconError, build_lexicon, load_lexicon, phrase_regex, read_toml
 from edubot.safety.multilingual import load_multilingual
-from edubot.safety.text import PILLS_MARKER, TEMP_MARKER, Reader, mark_facts
+from edubot.safety.text import PILLS_MARKER, SATS_MARKER, TEMP_MARKER, Reader, mark_facts
 
 # ---------------------------------------------------------------- reading patient text
 
@@ -60,6 +60,16 @@ def test_pill_counts_become_a_fact(text, pills):
 ])
 def test_ages_and_years_are_not_counts(text, count):
     assert ("manycount" in mark_facts(text)) is count
+
+
+@pytest.mark.parametrize("text,low", [
+    ("my sats thing says 81 and i feel sleepy", True), ("spo2 88%", True), ("89% on the pulse ox", True),
+    ("oxygen monitor says 81%", True), ("my o2 sat dropped to 84 percent", True),
+    ("oxygen 95", False), ("on 2 litres of oxygen", False), ("o2 at 15 litres", False), ("oxygen 24 hours a day", False),
+    ("oxygen is fine, pulse 88", False), ("my oxygen level is 97% and pulse 88", False), ("normally im 90", False),
+])
+def test_oxygen_readings_of_92_or_less_become_a_fact(text, low):
+    assert (SATS_MARKER in mark_facts(text)) is low
 
 
 def test_medicine_given_during_a_course_of_treatment_is_not_a_poisoning():
@@ -121,6 +131,9 @@ def test_figures_of_speech_and_told_history_against_the_signs_they_borrow(text, 
     "they told me hip replacement or nothing. i'm choosing nothing. the permanent kind of nothing",
     "cancelled my PT, cancelled the ortho. wont need any of it. wrote everything down for my son",
     "my wife's smile is weird, only one side moves. she says she's fine but she isn't",
+    "my boy has needed his reliever every 3 hours since lunch and now hes gone quiet, chest barely moving",
+    "the life insurance covers the mortgage if i'm gone. been looking at which kinds of accidents it pays out on",
+    "emphysema, always puffed, but the finger clip reads 84% and I can't keep my eyes open",
 ])
 def test_warning_signs_in_the_words_patients_use(text):
     assert triage(text).status == "urgent"
@@ -133,6 +146,9 @@ def test_warning_signs_in_the_words_patients_use(text):
     "saw a little blood in my pee once after the bone marrow harvest, it's been clear since. should i tell them?",
     "How do you recognise anaphylaxis in someone else?", "is sepsis the same thing as blood poisoning",
     "I'm not suicidal, just fed up of not understanding my own surgery. is core decompression drilling holes?",
+    "how do you do back blows on a choking toddler vs the heimlich? first aid course is next week",
+    "I could hardly breathe from laughing at the best man's speech. what is core decompression?",
+    "went dizzy standing up, passed in a few seconds. I'm tapering prednisone, is that the adrenal thing for me?",
 ])
 def test_history_fears_and_general_questions_that_borrow_the_words(text):
     assert triage(text).status != "urgent"
@@ -309,7 +325,8 @@ def test_a_long_request_for_advice_is_advice_not_too_long():
                                          ("???", "unreadable"), ("12345", "unreadable"),
                                          ("asdfghjkl", "unreadable"), ("jjjjjj", "unreadable"),
                                          ("lkjhgf dfdfdf", "unreadable"), ("sdfghk!!", "unreadable"),
-                                         ("jkl;jkl;jkl;", "unreadable")])
+                                         ("jkl;jkl;jkl;", "unreadable"), ("qwe rty uiop ;;", "unreadable"),
+                                         ("k", "unreadable"), ("?a", "unreadable")])
 def test_unusable_input(text, reason):
     t = triage(text, 1000)
     assert t.status == "invalid" and t.reason == reason

@@ -35,6 +35,7 @@ _FOLD = str.maketrans({"đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ø": "o", "�
 
 TEMP_MARKER = "hightemp"
 PILLS_MARKER = "tookmanypills"
+SATS_MARKER = "lowsats"
 
 
 def normalize(text: str) -> str:
@@ -172,6 +173,21 @@ _NOT_PILLS = frozenset((
 _INTO_THE_BODY = re.compile(r"\s+(?:in|into)\s+(?:my|his|her|their|the|both|each)\b")
 
 
+# An oxygen saturation of 92% or less (the NHS pulse-oximetry "call 999 / go to A&E" level; COPD targets
+# sit at 88-92, so a reading this low is a red flag for anyone): "my sats thing says 81", "spo2 88%",
+# "89% on the pulse ox". The reading follows or precedes an oxygen word within a few words, and is a
+# percentage, not litres or hours of oxygen.
+_OXYGEN = r"(?:sats?|saturations?|spo2|sp02|o2|oxygen|oximeter|pulse ?ox\w*|pulseox\w*|ox|finger (?:clip|monitor|probe|thing))"
+_NOT_PERCENT = r"(?!\s*(?:l\b|litres?|liters?|lpm|hours?|hrs?|minutes?|mins?|years?|yrs?|days?|times|mg|kg|lbs?)\b)"
+_OTHER_READING = r"(?!(?:pulse|heart|hr|bp|rate|temp\w*|bpm|blood|sugar|glucose|weight)\b)"
+_SATS = re.compile(rf"\b{_OXYGEN}\b(?:\s+{_OTHER_READING}[^\s\d]+){{0,4}}?\s+(?:=|:|~)?\s*(\d{{2}})(?![\d.,])\s*%?{_NOT_PERCENT}"
+                   rf"|(?<![\d.,])(\d{{2}})\s*%\s+(?:[^\s\d]+\s+){{0,3}}?{_OXYGEN}\b")
+
+
+def _low_sats(sentence: str) -> bool:
+    return any(50 <= int(m.group(1) or m.group(2)) <= 92 for m in _SATS.finditer(sentence))
+
+
 def _is_fever(value: str, unit: str | None, sentence: str, before: str) -> bool:
     x = float(value.replace(",", "."))
     unit = (unit or "").lower()[:1]
@@ -207,13 +223,16 @@ def _is_count(m: re.Match, text: str) -> bool:
 
 
 def mark_facts(detect: str, min_pills: int = 6) -> str:
-    """Marker words for facts a phrase cannot see: a temperature of 38 °C / 100.4 °F or more, "took N of my X"
-    with N ≥ ``min_pills``, and "manycount" before a count of ten or more things."""
+    """Marker words for facts a phrase cannot see: a temperature of 38 °C / 100.4 °F or more, an oxygen
+    saturation of 92% or less, "took N of my X" with N ≥ ``min_pills``, and "manycount" before a count of
+    ten or more things."""
     markers = []
     for sentence in sentences(detect) or [detect]:
         if any(_is_fever(m.group(1), m.group(2), sentence, sentence[: m.start()]) for m in _TEMP.finditer(sentence)):
             markers.append(TEMP_MARKER)
             break
+    if any(_low_sats(sentence) for sentence in sentences(detect) or [detect]):
+        markers.append(SATS_MARKER)
     for m in _TOOK.finditer(detect):
         raw = m.group(3)
         n = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, 0)
@@ -263,6 +282,7 @@ def looks_english(text: str) -> bool:
 
 _KEY_ROWS = tuple(frozenset(row) for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qsdfghjklm",
                                                 "wxcvbn", "qwertzuiop", "yxcvbnm"))
+_KEY_RUNS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qsdfghjklm", "wxcvbn", "qwertzuiop", "yxcvbnm")
 _VOWELS = frozenset("aeiouy")
 
 
@@ -279,7 +299,8 @@ def _mashed(word: str) -> bool:
 
 
 def looks_like_mash(text: str) -> bool:
-    """True when every word is keyboard mash that no language's word list knows ("asdfghjkl", "jjjjjj ffff").
+    """True when every word is keyboard mash that no language's word list knows ("asdfghjkl", "jjjjjj ffff"),
+    the letters run along one keyboard row ("qwe rty uiop"), or the message holds a single letter ("k").
 
     Only Latin letters are judged; any word a word list knows ("hmm" is English), any digit-bearing or
     other-script text, and so every real question, keeps the message readable.
@@ -287,8 +308,14 @@ def looks_like_mash(text: str) -> bool:
     words = [w.lower() for w in _LETTERS.findall(text)]
     if not words or any(not _LATIN.match(ch) for w in words for ch in w):
         return False
+    joined = "".join(words)
+    if len(joined) == 1:
+        return True  # a lone letter ("k", "?a") says nothing a question could be read from
+    if len(joined) >= 5 and any(joined in run or joined in run[::-1] for run in _KEY_RUNS) and any(
+            all(_zipf(w, lang) == 0 for lang in ("en", *_OTHER_LANGUAGES)) for w in words):
+        return True  # a run along one keyboard row, however spaced ("qwe rty uiop"; "qwerty" is a word)
     if not any(ch.isspace() for ch in text.strip()):
-        words = ["".join(words)]  # one typed run broken only by punctuation ("jkl;jkl;jkl;") is read whole
+        words = [joined]  # one typed run broken only by punctuation ("jkl;jkl;jkl;") is read whole
     if not all(_mashed(w) for w in words):
         return False
     return all(_zipf(w, lang) == 0 for w in words for lang in ("en", *_OTHER_LANGUAGES))
