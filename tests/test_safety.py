@@ -134,6 +134,8 @@ def test_figures_of_speech_and_told_history_against_the_signs_they_borrow(text, 
     "my boy has needed his reliever every 3 hours since lunch and now hes gone quiet, chest barely moving",
     "the life insurance covers the mortgage if i'm gone. been looking at which kinds of accidents it pays out on",
     "emphysema, always puffed, but the finger clip reads 84% and I can't keep my eyes open",
+    "sorting out who gets my guitar and my car. want it all done by sunday",
+    "how do i donate my body to science? need the paperwork sorted before friday",
 ])
 def test_warning_signs_in_the_words_patients_use(text):
     assert triage(text).status == "urgent"
@@ -149,6 +151,9 @@ def test_warning_signs_in_the_words_patients_use(text):
     "how do you do back blows on a choking toddler vs the heimlich? first aid course is next week",
     "I could hardly breathe from laughing at the best man's speech. what is core decompression?",
     "went dizzy standing up, passed in a few seconds. I'm tapering prednisone, is that the adrenal thing for me?",
+    "we are doing a will with our solicitor this weekend, everyone over 40 should. what is osteonecrosis?",
+    "dad's will was read this weekend after the funeral. is avn hereditary?",
+    "cancelled my physio tomorrow because of the snow, what exercises help avn?",
 ])
 def test_history_fears_and_general_questions_that_borrow_the_words(text):
     assert triage(text).status != "urgent"
