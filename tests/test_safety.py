@@ -37,7 +37,7 @@ def test_corpus_words_become_correction_targets():
 @pytest.mark.parametrize("text,fever", [
     ("temp 101.8", True), ("38.9 on the thermometer", True), ("fever of 39", True), ("im at 101 and shaking", True),
     ("temp 36.8, no chills", False), ("37.4C", False), ("bp 101/60", False), ("took 20 mg", False),
-    ("she is 39 years old", False),
+    ("she is 39 years old", False), ("stage 3 avn at 42", False), ("im at 39.4 and shaking", True),
 ])
 def test_temperatures_become_a_fever_fact(text, fever):
     assert (TEMP_MARKER in mark_facts(text)) is fever
@@ -136,6 +136,8 @@ def test_figures_of_speech_and_told_history_against_the_signs_they_borrow(text, 
     "emphysema, always puffed, but the finger clip reads 84% and I can't keep my eyes open",
     "sorting out who gets my guitar and my car. want it all done by sunday",
     "how do i donate my body to science? need the paperwork sorted before friday",
+    "driving up to the lakes tomorrow and i'm not walking back out. nobody's gonna miss me",
+    "an hour ago i took everything in the medicine cabinet and now my heart is doing weird things",
 ])
 def test_warning_signs_in_the_words_patients_use(text):
     assert triage(text).status == "urgent"
@@ -154,6 +156,12 @@ def test_warning_signs_in_the_words_patients_use(text):
     "we are doing a will with our solicitor this weekend, everyone over 40 should. what is osteonecrosis?",
     "dad's will was read this weekend after the funeral. is avn hereditary?",
     "cancelled my physio tomorrow because of the snow, what exercises help avn?",
+    "I've decided to go ahead with core decompression. What's the fastest way to recover from it?",
+    "quickest way to get an MRI appointment for suspected AVN?",
+    "I'm dying with this flu. can steroids for a chest infection cause avn?",
+    "off to Spain for work so I won't be around for a while, can I get PRP there?",
+    "any ideas for a goodbye speech? I'm retiring after the hip op",
+    "does laser fade old self-harm scars? mine are ten years old",
 ])
 def test_history_fears_and_general_questions_that_borrow_the_words(text):
     assert triage(text).status != "urgent"

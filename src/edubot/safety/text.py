@@ -191,9 +191,11 @@ def _low_sats(sentence: str) -> bool:
 def _is_fever(value: str, unit: str | None, sentence: str, before: str) -> bool:
     x = float(value.replace(",", "."))
     unit = (unit or "").lower()[:1]
-    if not unit and not _FEVER_CONTEXT.search(sentence) and (
-            not _READING_BEFORE.search(before) or _OTHER_MEASURE.search(sentence)):
-        return False
+    if not unit and not _FEVER_CONTEXT.search(sentence):
+        if not _READING_BEFORE.search(before) or _OTHER_MEASURE.search(sentence):
+            return False
+        if x < 95 and not any(c in value for c in ".,"):
+            return False  # a bare whole number in the Celsius range is an age ("stage 3 AVN at 42"); "at 39.4" is not
     if unit == "c" or (not unit and 35 <= x <= 43.5):
         return 38.0 <= x <= 43.5
     if unit == "f" or (not unit and 95 <= x <= 110):
