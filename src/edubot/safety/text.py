@@ -229,11 +229,10 @@ def mark_facts(detect: str, min_pills: int = 6) -> str:
     saturation of 92% or less, "took N of my X" with N ≥ ``min_pills``, and "manycount" before a count of
     ten or more things."""
     markers = []
-    for sentence in sentences(detect) or [detect]:
-        if any(_is_fever(m.group(1), m.group(2), sentence, sentence[: m.start()]) for m in _TEMP.finditer(sentence)):
-            markers.append(TEMP_MARKER)
-            break
-    if any(_low_sats(sentence) for sentence in sentences(detect) or [detect]):
+    sents = sentences(detect) or [detect]
+    if any(_is_fever(m.group(1), m.group(2), s, s[: m.start()]) for s in sents for m in _TEMP.finditer(s)):
+        markers.append(TEMP_MARKER)
+    if any(_low_sats(s) for s in sents):
         markers.append(SATS_MARKER)
     for m in _TOOK.finditer(detect):
         raw = m.group(3)
@@ -282,9 +281,8 @@ def looks_english(text: str) -> bool:
     return english >= other * 0.85
 
 
-_KEY_ROWS = tuple(frozenset(row) for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qsdfghjklm",
-                                                "wxcvbn", "qwertzuiop", "yxcvbnm"))
 _KEY_RUNS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qsdfghjklm", "wxcvbn", "qwertzuiop", "yxcvbnm")
+_KEY_ROWS = tuple(frozenset(row) for row in _KEY_RUNS)
 _VOWELS = frozenset("aeiouy")
 
 
