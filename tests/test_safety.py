@@ -156,6 +156,8 @@ def test_warning_signs_in_the_words_patients_use(text):
     "we are doing a will with our solicitor this weekend, everyone over 40 should. what is osteonecrosis?",
     "dad's will was read this weekend after the funeral. is avn hereditary?",
     "cancelled my physio tomorrow because of the snow, what exercises help avn?",
+    "who gets the MRI results, me or my GP? the scan is tomorrow",
+    "I'm updating my will tomorrow before the hip op, how long is recovery?",
     "I've decided to go ahead with core decompression. What's the fastest way to recover from it?",
     "quickest way to get an MRI appointment for suspected AVN?",
     "I'm dying with this flu. can steroids for a chest infection cause avn?",
