@@ -9,7 +9,10 @@ Each question's candidates are computed once by the product's ``Searcher``
 fusion, the feedback and the intent bonuses are chosen by coordinate ascent on
 nDCG@10 (Metzler & Croft's linear feature-based model). With ``--folds K`` the
 split is also cut into K folds: settings learned on K-1 folds are measured on
-the fold left out, so the reported figure is one the tuning never saw.
+the fold left out, so the reported figure is one the tuning never saw. When the
+split's questions carry their kind (MedQuAD), the kind model is learned anew on
+each fold's other folds too (``evaluate.train_kinds_on``), so no held-out
+question's kind, nor its answer's, was seen by it.
 ``--write`` saves the settings learned on the whole split to
 ``eval/ranking/<dataset>.json``, which ``edubot eval-beir`` then uses.
 """
@@ -32,8 +35,10 @@ from edubot.evaluate import (
     build_engine,
     load_beir,
     metrics,
+    train_kinds_on,
 )
 from edubot.fusion import Fusion
+from edubot.kinds import KindModel
 from edubot.retrieve import Candidates, RankingSettings
 
 GRID = {
@@ -42,11 +47,12 @@ GRID = {
     "title_bm25_weight": (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
     "answer_type_bonus": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5),
     "definition_bonus": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5),
+    "kind_bonus": (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0),
     "prf": ((0, 0.0), (3, 0.25), (3, 0.5), (5, 0.5), (10, 1.0)),
 }
 START = RankingSettings(fusion=Fusion.MINMAX, dense_weight=1.0, bm25_weight=0.5, title_dense_weight=0.0,
                         title_bm25_weight=0.0, candidates=200, prf_docs=0, prf_weight=0.0, answer_type_bonus=0.0,
-                        definition_bonus=0.0)
+                        definition_bonus=0.0, kind_bonus=0.0)
 
 
 def ndcg(engine: BeirEngine, cands: dict[str, Candidates], qids: list[str], s: RankingSettings) -> float:
@@ -59,6 +65,12 @@ def with_value(s: RankingSettings, key: str, value) -> RankingSettings:
     if key == "prf":
         return s.replace(prf_docs=value[0], prf_weight=value[1])
     return s.replace(**{key: value})
+
+
+def with_kinds(cands: dict[str, Candidates], model: KindModel) -> dict[str, Candidates]:
+    """The candidates with their kind scores read by ``model`` (from the vectors they already hold)."""
+    return {q: c._replace(kind=model.agreement(c.vector, c.stored)) if c.vector is not None and c.stored is not None
+            else c for q, c in cands.items()}
 
 
 def ascend(engine: BeirEngine, cands: dict[str, Candidates], qids: list[str], rounds: int = 3) -> tuple[RankingSettings, float]:
@@ -101,7 +113,8 @@ def main() -> None:
     embedder = get_embedder(cfg.model)
     parts = [load_beir(args.folder, name) for name in args.split]
     beir = dataclasses.replace(parts[0], queries={q: t for b in parts for q, t in b.queries.items()},
-                               qrels={q: d for b in parts for q, d in b.qrels.items()})
+                               qrels={q: d for b in parts for q, d in b.qrels.items()},
+                               kinds={q: k for b in parts for q, k in b.kinds.items()})
     engine, _ = build_engine(beir, START, cfg, embedder, Path(args.cache), progress=True)
     qids = list(beir.queries)
     print(f"{beir.name} {split}: {len(qids)} queries; reading them and their candidates...", file=sys.stderr, flush=True)
@@ -115,13 +128,18 @@ def main() -> None:
         random.Random(0).shuffle(shuffled)
         folds = [shuffled[i :: args.folds] for i in range(args.folds)]
         held: dict[str, list[float]] = {"tuned": [], **{name: [] for name in ("bm25", "dense", "rrf", "minmax")}}
+        position = {q: i for i, q in enumerate(qids)}
         for i, fold in enumerate(folds):
             left_out = set(fold)
             train = [q for q in shuffled if q not in left_out]
-            s, _ = ascend(engine, cands, train)
-            held["tuned"].append(ndcg(engine, cands, fold, s) * len(fold))
+            fold_cands = cands
+            if beir.kinds:
+                model = train_kinds_on(engine, train, [read[position[q]] for q in train])
+                fold_cands = with_kinds(cands, model)
+            s, _ = ascend(engine, fold_cands, train)
+            held["tuned"].append(ndcg(engine, fold_cands, fold, s) * len(fold))
             for name in ("bm25", "dense", "rrf", "minmax"):
-                held[name].append(ndcg(engine, cands, fold, baseline_settings(name, s)) * len(fold))
+                held[name].append(ndcg(engine, fold_cands, fold, baseline_settings(name, s)) * len(fold))
             print(f"fold {i + 1}/{args.folds}: held-out nDCG@10 {held['tuned'][-1] / len(fold):.4f} with {s.to_json()}", flush=True)
         report["cross_validated_ndcg@10"] = {name: round(sum(v) / len(qids), 4) for name, v in held.items()}
         print("cross-validated nDCG@10 (each fold scored by settings learned without it):",

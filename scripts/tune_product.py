@@ -34,6 +34,9 @@ NAMED = {
     "minmax-0.3": {"fusion": "minmax", "bm25_weight": 0.3, "title_dense_weight": 0.0, "title_bm25_weight": 0.1},
     "zscore-0.5": {"fusion": "zscore", "bm25_weight": 0.5, "title_dense_weight": 0.0, "title_bm25_weight": 0.3},
     "zscore-1.0": {"fusion": "zscore", "bm25_weight": 1.0, "title_dense_weight": 0.2, "title_bm25_weight": 0.3},
+    # the shipped fusion with the question-kind score (``kinds``) added
+    "kinds-0.1": {"kind_bonus": 0.1},
+    "kinds-0.3": {"kind_bonus": 0.3},
 }
 
 

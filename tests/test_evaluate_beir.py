@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from edubot.cli import main
@@ -101,7 +102,8 @@ def test_benchmark_windows_get_the_product_abbreviation_step():
     assert owner.tolist() == [0, 1] and agreed == {"THR": "total hip replacement"}  # titles are not in the windows
 
 
-def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder):
+@pytest.mark.parametrize("kind_bonus", [0.0, 0.5])
+def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder, kind_bonus):
     """The same documents, as a corpus folder and as a BEIR folder: the product's search and eval-beir
     give the same order and the same scores for the same question (one ranking path)."""
     from conftest import write_doc
@@ -129,7 +131,7 @@ def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder):
             fh.write(json.dumps({"_id": f"q{i}", "text": q}) + "\n")
     (beir_dir / "qrels" / "test.tsv").write_text("".join(f"q{i}\tstatins\t1\n" for i in range(len(questions))))
 
-    cfg = Config(corpus_dir=corpus_dir, index_dir=tmp_path / "index")
+    cfg = Config(corpus_dir=corpus_dir, index_dir=tmp_path / "index", kind_bonus=kind_bonus)
     build_index(cfg, embedder=embedder)
     product = Retriever(load_index(cfg.index_dir), embedder, cfg)
     engine, _ = build_engine(load_beir(beir_dir, "test"), RankingSettings.from_config(cfg), cfg, embedder, tmp_path / "cache")
@@ -138,3 +140,56 @@ def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder):
         ranked = engine.run(engine.query(q))
         assert [h.passage.doc_id for h in hits] == [engine.beir.doc_ids[d] for d, _ in ranked], q
         assert [h.score for h in hits] == pytest.approx([s for _, s in ranked], abs=1e-5), q
+
+
+def test_question_kinds_are_read_from_the_benchmark_and_learned(tmp_path, embedder):
+    """A benchmark whose questions carry a qtype (as MedQuAD's do) teaches a kind model: the kinds of
+    its own questions and of the passages that answer them are read back."""
+    from edubot.evaluate import build_engine, train_kinds_on
+    from edubot.retrieve import RankingSettings
+
+    folder = tmp_path / "kinds"
+    (folder / "qrels").mkdir(parents=True)
+    docs = {
+        "flu-1": "Symptoms of the flu include fever, cough, sore throat, aches and tiredness.",
+        "flu-2": "The flu is treated with rest, fluids and sometimes antiviral medicines such as oseltamivir.",
+        "gout-1": "Gout causes sudden attacks of severe pain, swelling and redness in a joint, often the big toe.",
+        "gout-2": "Gout attacks are treated with anti-inflammatory medicines, colchicine or steroids.",
+    }
+    with open(folder / "corpus.jsonl", "w") as fh:
+        for doc_id, text in docs.items():
+            fh.write(json.dumps({"_id": doc_id, "title": doc_id.split("-")[0], "text": text}) + "\n")
+    questions = [("q1", "What are the symptoms of flu?", "symptoms", "flu-1"),
+                 ("q2", "What are the treatments for flu?", "treatment", "flu-2"),
+                 ("q3", "What are the symptoms of gout?", "symptoms", "gout-1"),
+                 ("q4", "What are the treatments for gout?", "treatment", "gout-2")]
+    with open(folder / "queries.jsonl", "w") as fh:
+        for qid, text, kind, _ in questions:
+            fh.write(json.dumps({"_id": qid, "text": text, "metadata": {"qtype": kind}}) + "\n")
+    (folder / "qrels" / "dev.tsv").write_text("".join(f"{qid}\t{doc}\t1\n" for qid, _, _, doc in questions))
+
+    beir = load_beir(folder, "dev")
+    assert beir.kinds == {"q1": "symptoms", "q2": "treatment", "q3": "symptoms", "q4": "treatment"}
+    engine, _ = build_engine(beir, RankingSettings(), Config(), embedder, tmp_path / "cache", kinds=None)
+    qids = list(beir.queries)
+    model = train_kinds_on(engine, qids, engine.queries([beir.queries[q] for q in qids]), c=100.0)  # 4 examples: fit them
+    assert model.labels == ("symptoms", "treatment") and model.meta["questions"] == 4 and model.meta["passages"] == 4
+    probe = embedder.encode_query("what are the symptoms of measles")
+    assert model.labels[int(model.question(probe).argmax())] == "symptoms"
+    read = model.passages(engine.searcher.core.stored_vectors(np.arange(4)))
+    assert [model.labels[i] for i in read.argmax(axis=1)] == ["symptoms", "treatment", "symptoms", "treatment"]
+
+    no_kinds = load_beir(_tiny_without_kinds(tmp_path), "test")
+    assert no_kinds.kinds == {}
+    engine2, _ = build_engine(no_kinds, RankingSettings(), Config(), embedder, tmp_path / "cache", kinds=None)
+    with pytest.raises(BeirError, match="carry no kind"):
+        train_kinds_on(engine2, list(no_kinds.queries), engine2.queries(list(no_kinds.queries.values())))
+
+
+def _tiny_without_kinds(tmp_path):
+    folder = tmp_path / "plain"
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text(json.dumps({"_id": "d", "title": "t", "text": "Bone death."}) + "\n")
+    (folder / "queries.jsonl").write_text(json.dumps({"_id": "q", "text": "bone"}) + "\n")
+    (folder / "qrels" / "test.tsv").write_text("q\td\t1\n")
+    return folder

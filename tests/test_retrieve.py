@@ -199,3 +199,24 @@ def test_the_search_reads_a_story_with_its_question_first(retriever):
     as_written = retriever.searcher.rank(retriever.searcher.query(
         story, retriever.embedder.encode_query(story), retriever.query_tokens(story)))
     assert list(direct.rows[:10]) != list(as_written.rows[:10])  # the reading changes the order
+
+
+def test_the_kind_score_lifts_passages_of_the_kind_asked_for(retriever):
+    """With a kind bonus, every candidate gains its agreement with the question's kind (the shipped model's
+    reading of the stored vectors); without one, or without a model, the kinds are not read."""
+    searcher = retriever.searcher
+    text = "how is osteonecrosis of the hip treated?"
+    q = searcher.query(text, retriever.encode_query(text))
+    plain = searcher.rank(q, settings=searcher.settings.replace(kind_bonus=0.0))
+    cands = searcher.candidates(q, searcher.settings.candidates)
+    assert cands.kind.shape == cands.rows.shape and 0 <= cands.kind.min() and cands.kind.max() <= 1
+    kinds = searcher.kinds
+    assert kinds is not None
+    top = int(np.argmax(cands.kind))
+    assert kinds.labels[int(kinds.passages(cands.stored[top : top + 1]).argmax())] == "treatment"
+    lifted = searcher.rank(q, settings=searcher.settings.replace(kind_bonus=1.0))
+    assert set(lifted.rows.tolist()) == set(plain.rows.tolist())
+    by_row = dict(zip(cands.rows.tolist(), cands.kind.tolist()))
+    plain_scores = dict(zip(plain.rows.tolist(), plain.scores.tolist()))
+    assert all(abs(s - plain_scores[r] - by_row[r]) < 1e-9 for r, s in zip(lifted.rows.tolist(), lifted.scores.tolist()))
+    assert not searcher.candidates(q, 10, kinds=False).kind.any()

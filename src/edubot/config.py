@@ -76,6 +76,9 @@ class Config:
     # how long / what age" question expects, and to passages defining what a "what is X" question names.
     answer_type_bonus: float = 0.5
     definition_bonus: float = 0.5
+    # Added times the probability that a passage gives the kind of answer the question asks for
+    # (symptoms, treatment, outlook...: ``kinds``).
+    kind_bonus: float = 0.0
     # Above this many passages the dense index is approximate (IVF + 8-bit scalar quantisation).
     approximate_above: int = 200_000
 

@@ -14,9 +14,9 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from .chunk import _pack, split_sentences
 from .config import PROJECT_ROOT, Config
 from .fusion import Fusion
 from .index import SearchCore, bm25_tokens, index_text
+from .kinds import KindModel, shipped_kinds, train_kinds
 from .retrieve import Query, RankingSettings, Scored, Searcher, question_first
 
 BEIR_WINDOW_CHARS = 900
@@ -44,6 +45,8 @@ class Beir:
     bodies: list[str]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
+    # The kind of answer each question asks for, where the benchmark says (MedQuAD's metadata "qtype").
+    kinds: dict[str, str] = field(default_factory=dict)
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -67,7 +70,10 @@ def load_beir(folder: Path, split: str) -> Beir:
         have = sorted(p.stem for p in (folder / "qrels").glob("*.tsv")) if (folder / "qrels").is_dir() else []
         raise BeirError(f"{qrels_path}: missing (splits here: {', '.join(have) or 'none'})")
     corpus = _read_jsonl(folder / "corpus.jsonl")
-    queries = {str(q["_id"]): q.get("text", "") for q in _read_jsonl(folder / "queries.jsonl")}
+    rows = _read_jsonl(folder / "queries.jsonl")
+    queries = {str(q["_id"]): q.get("text", "") for q in rows}
+    kinds = {str(q["_id"]): str(q["metadata"]["qtype"]) for q in rows
+             if isinstance(q.get("metadata"), dict) and q["metadata"].get("qtype")}
     qrels: dict[str, dict[str, int]] = {}
     with open(qrels_path, encoding="utf-8") as fh:
         for n, line in enumerate(fh):
@@ -85,6 +91,7 @@ def load_beir(folder: Path, split: str) -> Beir:
         bodies=[str(d.get("text") or "").strip() for d in corpus],
         queries={q: queries[q] for q in qrels},
         qrels=qrels,
+        kinds={q: kinds[q] for q in qrels if q in kinds},
     )
 
 
@@ -141,7 +148,7 @@ DEFAULT_SYSTEM = "hybrid"
 def baseline_settings(system: str, tuned: RankingSettings) -> RankingSettings:
     """The settings of each system in the table: the single systems (each reading the passage and the
     title field), the simple fusions with equal weights, and the corpus's own tuned ranking ("hybrid")."""
-    plain = tuned.replace(prf_docs=0, prf_weight=0.0, answer_type_bonus=0.0, definition_bonus=0.0)
+    plain = tuned.replace(prf_docs=0, prf_weight=0.0, answer_type_bonus=0.0, definition_bonus=0.0, kind_bonus=0.0)
     if system == "bm25":
         return plain.replace(fusion=Fusion.MINMAX, dense_weight=0.0, bm25_weight=1.0, title_dense_weight=0.0, title_bm25_weight=1.0)
     if system == "dense":
@@ -192,7 +199,10 @@ class BeirEngine:
 
 
 def build_engine(beir: Beir, settings: RankingSettings, cfg: Config, embedder, cache_dir: Path,
-                 progress: bool = False) -> tuple[BeirEngine, float]:
+                 progress: bool = False, kinds: KindModel | None | Literal["shipped"] = "shipped") -> tuple[BeirEngine, float]:
+    """The corpus indexed as the product indexes it (embeddings cached); ``kinds``: the kind model the
+    searcher reads (the shipped one unless given, None for none)."""
+    kinds = shipped_kinds() if kinds == "shipped" else kinds
     started = time.perf_counter()
     definitions, agreed = abbreviations_of(beir)
     texts, owner = windows(beir, definitions)
@@ -200,8 +210,33 @@ def build_engine(beir: Beir, settings: RankingSettings, cfg: Config, embedder, c
     titles = cached_embeddings(beir.titles, embedder, cache_dir, f"{beir.name}-titles", progress)
     core = SearchCore.build(vectors, [bm25_tokens(t, cfg.stem) for t in texts], owner, titles,
                             [bm25_tokens(t, cfg.stem) for t in beir.titles], cfg.bm25_k1, cfg.bm25_b, cfg.stem)
-    searcher = Searcher(core, settings, texts.__getitem__, beir.titles.__getitem__)
+    searcher = Searcher(core, settings, texts.__getitem__, beir.titles.__getitem__, kinds)
     return BeirEngine(beir, searcher, agreed, embedder), time.perf_counter() - started
+
+
+def train_kinds_on(engine: BeirEngine, qids: Sequence[str], read: Sequence[Query], c: float = 4.0) -> KindModel:
+    """A kind model learned from a benchmark's labelled questions: each question's vector with its kind, and
+    every window of each document judged relevant to it with the same kind."""
+    beir, core = engine.beir, engine.searcher.core
+    row_of = {d: i for i, d in enumerate(beir.doc_ids)}
+    pairs = [(q, r.vector) for q, r in zip(qids, read) if q in beir.kinds and r.vector is not None]
+    if not pairs:
+        raise BeirError(f"{beir.name}: its questions carry no kind (metadata qtype)")
+    windows_of: dict[int, list[int]] = {}
+    for w, d in enumerate(core.owner.tolist()):
+        windows_of.setdefault(d, []).append(w)
+    rows: list[int] = []
+    passage_kinds: list[str] = []
+    for q, _ in pairs:
+        for doc, grade in beir.qrels[q].items():
+            if grade > 0 and doc in row_of:
+                found = windows_of.get(row_of[doc], [])
+                rows += found
+                passage_kinds += [beir.kinds[q]] * len(found)
+    question_vectors = np.stack([v for _, v in pairs])
+    meta = {"dataset": beir.name, "questions": len(pairs), "passages": len(rows), "c": c}
+    return train_kinds(question_vectors, [beir.kinds[q] for q, _ in pairs],
+                       core.stored_vectors(np.asarray(rows, dtype=np.int64)), passage_kinds, c, meta)
 
 
 def metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -289,7 +324,8 @@ def format_beir_table(reports: Sequence[dict]) -> str:
 def _describe(settings: dict) -> str:
     weights = "/".join(f"{settings[k]:g}" for k in ("dense_weight", "bm25_weight", "title_dense_weight", "title_bm25_weight"))
     prf = f", feedback {settings['prf_docs']}×{settings['prf_weight']:g}" if settings["prf_docs"] and settings["prf_weight"] else ""
-    return f"{settings['fusion']} {weights}{prf}"
+    kinds = f", kinds {settings['kind_bonus']:g}" if settings.get("kind_bonus") else ""
+    return f"{settings['fusion']} {weights}{prf}{kinds}"
 
 
 # ---------------------------------------------------------------- EduBot's own question set

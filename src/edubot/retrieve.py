@@ -6,9 +6,10 @@ the candidates of one dense search and one BM25 scoring, the document fields
 (``fusion.Fusion``), dense feedback re-scored from stored vectors, and the
 question's intent (a "what is X" question prefers passages that define X; a
 "how many / how long" question prefers passages holding that kind of answer
-about what it names). Answers, ``edubot search``, the staff page,
-``edubot eval-beir`` (``evaluate.BeirEngine``) and ``scripts/tune_beir.py``
-all rank through it.
+about what it names; with a corpus's ``kind_bonus``, passages giving the kind
+of answer asked for, such as symptoms, treatment or outlook, read by ``kinds``).
+Answers, ``edubot search``, the staff page, ``edubot eval-beir``
+(``evaluate.BeirEngine``) and ``scripts/tune_beir.py`` all rank through it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from .index import (
     stale_reasons,
     trusted_sidecars,
 )
+from .kinds import KindModel, shipped_kinds
 
 # ---------------------------------------------------------------- settings
 
@@ -65,6 +67,8 @@ class RankingSettings:
     # Added (as a share of the best fused score) to passages answering the question's kind of question.
     answer_type_bonus: float = 0.5
     definition_bonus: float = 0.5
+    # Added (times the probability that passage and question are of the same kind, ``kinds``) to every candidate.
+    kind_bonus: float = 0.0
 
     @property
     def weights(self) -> tuple[float, float, float, float]:
@@ -298,6 +302,7 @@ class Candidates(NamedTuple):
     vector: np.ndarray | None  # the question's vector
     answer: np.ndarray  # answer_strength of each row (0 when the question expects no particular kind of answer)
     definition: np.ndarray  # 1 where the row defines what a "what is X" question names
+    kind: np.ndarray  # probability that the row gives the kind of answer the question asks for (0: not read)
     best_dense: float  # the question's own best cosine in the whole index (before any feedback)
     best_bm25: float  # its best BM25 score in the whole index
     expects_answer: bool = False  # the question asks for a kind of answer and the rows were read for it
@@ -323,14 +328,17 @@ class Searcher:
 
     ``text_of(row)`` is the row's indexed text and ``document_of(doc)`` its
     document's fields, as ``SearchCore`` indexes them (read by the intent checks).
+    ``kinds`` reads the kind of question and passage (``kinds.KindModel``;
+    None: no kinds are read, whatever the settings' ``kind_bonus``).
     """
 
     def __init__(self, core: SearchCore, settings: RankingSettings, text_of: Callable[[int], str],
-                 document_of: Callable[[int], str]):
+                 document_of: Callable[[int], str], kinds: KindModel | None = None):
         self.core = core
         self.settings = settings
         self.text_of = text_of
         self.document_of = document_of
+        self.kinds = kinds
 
     def query(self, text: str, vector: np.ndarray | None, tokens: list[str] | None = None) -> Query:
         tokens = bm25_tokens(text, self.core.stem) if tokens is None else tokens
@@ -340,10 +348,10 @@ class Searcher:
         """``q``'s candidates in order (``candidates`` then ``order``)."""
         s = settings or self.settings
         return self.order(self.candidates(q, s.candidates, allowed, answers=s.answer_type_bonus > 0,
-                                          definitions=s.definition_bonus > 0), s)
+                                          definitions=s.definition_bonus > 0, kinds=s.kind_bonus > 0), s)
 
     def candidates(self, q: Query, n: int, allowed: np.ndarray | None = None, answers: bool = True,
-                   definitions: bool = True) -> Candidates:
+                   definitions: bool = True, kinds: bool = True) -> Candidates:
         """The union of the ``n`` best rows of one dense search and of one BM25 scoring, each scored by every system.
 
         Scores of rows one system did not return come from the stored vectors
@@ -352,7 +360,8 @@ class Searcher:
         search looks at every row, so that a filter never hides a match.
         ``answers`` / ``definitions``: whether to read the rows for the question's
         intent (the slowest step, skipped when the corpus's settings give it no weight;
-        tuning asks for everything once).
+        tuning asks for everything once). ``kinds``: whether to read the kind of
+        question and rows (from the stored vectors; cheap, skipped likewise).
         """
         core = self.core
         found = core.dense(q.vector, n if allowed is None else core.size) if q.vector is not None else None
@@ -386,8 +395,10 @@ class Searcher:
         ascending = np.sort(all_bm25)
         bm25_rank = np.where(bm25 > 0, len(ascending) - np.searchsorted(ascending, bm25, side="right") + 1, 0).astype(np.int64)
         answer, definition = self.intent(q.intent, rows, answers, definitions)
+        kind = (self.kinds.agreement(q.vector, stored) if kinds and self.kinds is not None and stored is not None
+                and q.vector is not None else np.zeros(len(rows)))
         return Candidates(rows, np.asarray(dense, dtype=np.float64), bm25, title_dense, doc_bm25[docs].astype(np.float64),
-                          dense_rank, bm25_rank, stored, q.vector, answer, definition, best_dense, best_bm25,
+                          dense_rank, bm25_rank, stored, q.vector, answer, definition, kind, best_dense, best_bm25,
                           answers and q.intent.answer is not None)
 
     def intent(self, intent: Intent, rows: np.ndarray, answers: bool = True,
@@ -423,7 +434,8 @@ class Searcher:
             moved = c.vector + s.prf_weight * c.stored[top].mean(axis=0)
             columns[0] = c.stored @ (moved / (np.linalg.norm(moved) or 1.0))
             fused = s.fusion.fuse(columns, s.weights, s.rrf_k)
-        scores = _scaled(fused) + s.answer_type_bonus * c.answer + s.definition_bonus * c.definition
+        scores = (_scaled(fused) + s.answer_type_bonus * c.answer + s.definition_bonus * c.definition
+                  + s.kind_bonus * c.kind)
         order = np.lexsort((c.rows, -scores))
         return Scored(c.rows[order], scores[order], c.dense[order], c.bm25[order], c.dense_rank[order], c.bm25_rank[order],
                       c.best_dense, c.best_bm25, c.answer[order], c.expects_answer)
@@ -523,7 +535,7 @@ class Retriever:
             return expand(p.text, definitions.get(p.doc_id, {}))
 
         fields = [document_text(m) for m in index.documents.values()]
-        self.searcher = Searcher(index.core, RankingSettings.from_config(cfg), text_of, fields.__getitem__)
+        self.searcher = Searcher(index.core, RankingSettings.from_config(cfg), text_of, fields.__getitem__, shipped_kinds())
 
     def named_documents(self, query: str) -> set[str]:
         return named_documents(query, self.authors)
