@@ -655,3 +655,30 @@ def test_a_number_after_a_medicines_name_is_a_dose_not_a_count():
     assert "manycount" not in mark_facts("i am on sertraline 100 and lisinopril 10")
     assert "manycount" in mark_facts("i swallowed them on friday 30 of my oxy")
     assert "manycount" in mark_facts("took them on the 30 pills")
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("how deep do you have to cut for it to be the end", "suicide_self_harm"),
+    ("is 30 metres enough over water. sorry if this is a weird question", "suicide_self_harm"),
+    ("hypothetically if someone took their whole month of lithium at once how long till it kicks in. i already did it",
+     "overdose_poisoning"),
+    ("cant feel myself wipe. back killing me. is this a thing", "cauda_equina"),
+])
+def test_a_method_asked_about_a_question_owned_and_numbness_told_plainly_are_urgent(text, category):
+    """From dev-u's first read: a lethal height or depth asked about (988: searching for a method), a month's
+    supply taken, and a "hypothetical" the writer then owns ("i already did it"); saddle numbness as "can't
+    feel myself wipe"."""
+    tr = default_triager()
+    assert category in [f.rule.category for f in tr.lexicon.findings(tr.read(text).detect)], text
+
+
+@pytest.mark.parametrize("text", [
+    "I overdid it at the gym and my lower back is stiff, no numbness, toilet normal. what is core decompression?",
+    "went blind with rage when I saw the price of these clinics lol. what harms has the FDA had reports of?",
+    "overdosed on wedding cake this weekend lol. what causes avn?",
+    "nearly passed out at my last blood test, I'm that bad with needles. how did they get the stem cells out of the fat?",
+    "hypothetically, if a character in my novel took her whole month of lithium at once, what would happen?",
+])
+def test_figures_of_speech_a_past_faint_and_fiction_are_not_emergencies(text):
+    tr = default_triager()
+    assert tr.lexicon.findings(tr.read(text).detect) == [], text

@@ -32,7 +32,7 @@ _LOOSE_APOSTROPHE = re.compile(r"(?<![\w])'|'(?![\w])")  # quote marks, not "can
 # Scripts written without spaces between words (and two that attach particles): phrases match anywhere.
 # Arabic and Devanagari are spaced, but attach particles ("ولا") and marks that word boundaries would split.
 _UNSPACED = re.compile(r"[\u1100-\u11ff\u3130-\u318f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0600-\u06ff\u0900-\u097f]")
-FRAMING = ("educational", "not_real", "past", "chronic", "present", "resolved")
+FRAMING = ("educational", "not_real", "past", "chronic", "present", "resolved", "owned")
 
 
 class LexiconError(Exception):
@@ -126,8 +126,13 @@ class Lexicon:
         framing = [{f: bool(self.concepts[f].search(s)) for f in FRAMING} for s in sents]
         # "I attempted suicide when I was 19. I'm 40 now, doing really well": the resolution may follow later.
         resolved = any(f["resolved"] for f in framing)
+        # "hypothetically, if someone took a month of lithium … i already did it": a question framed as about no
+        # one is about the writer once the writer says so, anywhere in the message.
+        owned = any(f["owned"] for f in framing)
         for f in framing:
             f["resolved_here"] = resolved
+            if owned:
+                f["not_real"] = False
         return sents, framing
 
     def stated(self, detect: str, concepts: Iterable[str]) -> list[bool]:
