@@ -13,8 +13,13 @@ the fold left out, so the reported figure is one the tuning never saw. When the
 split's questions carry their kind (MedQuAD), the kind model is learned anew on
 each fold's other folds too (``evaluate.train_kinds_on``), so no held-out
 question's kind, nor its answer's, was seen by it.
+``--query-map-from train`` first learns a query map (``querymap.py``) from another
+split's judged questions, then tunes the weights on ``--split`` with questions
+read through it: the map has seen the training questions, so weights tuned on
+them would trust the mapped dense score too much, and the two splits must differ.
 ``--write`` saves the settings learned on the whole split to
-``eval/ranking/<dataset>.json``, which ``edubot eval-beir`` then uses.
+``eval/ranking/<dataset>.json`` (and the map beside it as
+``<dataset>.querymap.npz``), which ``edubot eval-beir`` then uses.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from edubot.evaluate import (
     build_engine,
     load_beir,
     metrics,
+    query_map_path,
     train_kinds_on,
+    train_query_map_on,
 )
 from edubot.fusion import Fusion
 from edubot.kinds import KindModel
@@ -104,10 +111,16 @@ def main() -> None:
                         help="a tuning split (dev or train; give it twice to tune on both); never test")
     parser.add_argument("--folds", type=int, default=0, help="also cross-validate within the split with this many folds")
     parser.add_argument("--cache", default=".edubot/cache")
+    parser.add_argument("--query-map-from", metavar="SPLIT",
+                        help="learn a query map on this split first (not test, not a tuning split)")
+    parser.add_argument("--shrink", type=float, default=0.003, help="query map: pull toward the identity")
+    parser.add_argument("--epochs", type=int, default=6, help="query map: passes over its questions")
     parser.add_argument("--write", action="store_true", help="save the settings to eval/ranking/<dataset>.json")
     args = parser.parse_args()
-    if "test" in args.split:
+    if "test" in args.split or args.query_map_from == "test":
         sys.exit("tune_beir: never tune on a test split")
+    if args.query_map_from in args.split:
+        sys.exit("tune_beir: the query map's split must not be a tuning split")
     split = "+".join(args.split)
     cfg = Config()
     embedder = get_embedder(cfg.model)
@@ -115,14 +128,23 @@ def main() -> None:
     beir = dataclasses.replace(parts[0], queries={q: t for b in parts for q, t in b.queries.items()},
                                qrels={q: d for b in parts for q, d in b.qrels.items()},
                                kinds={q: k for b in parts for q, k in b.kinds.items()})
-    engine, _ = build_engine(beir, START, cfg, embedder, Path(args.cache), progress=True)
+    query_map = None
+    if args.query_map_from:
+        source = load_beir(args.folder, args.query_map_from)
+        mapping, _ = build_engine(source, START, cfg, embedder, Path(args.cache), progress=True)
+        source_qids = list(source.queries)
+        print(f"learning a query map on {args.query_map_from} ({len(source_qids)} queries)...", file=sys.stderr, flush=True)
+        query_map = train_query_map_on(mapping, source_qids, mapping.queries([source.queries[q] for q in source_qids]),
+                                       args.query_map_from, shrink=args.shrink, epochs=args.epochs)
+    engine, _ = build_engine(beir, START, cfg, embedder, Path(args.cache), progress=True, query_map=query_map)
     qids = list(beir.queries)
     print(f"{beir.name} {split}: {len(qids)} queries; reading them and their candidates...", file=sys.stderr, flush=True)
     read = engine.queries([beir.queries[q] for q in qids])
     cands = {q: engine.searcher.candidates(query, START.candidates) for q, query in zip(qids, read)}
     print("candidates ready; tuning...", file=sys.stderr, flush=True)
 
-    report: dict = {"dataset": beir.name, "split": split, "queries": len(qids)}
+    report: dict = {"dataset": beir.name, "split": split, "queries": len(qids),
+                    "query_map": query_map.meta if query_map is not None else None}
     if args.folds > 1:
         shuffled = qids[:]
         random.Random(0).shuffle(shuffled)
@@ -153,6 +175,13 @@ def main() -> None:
         path = RANKING_DIR / f"{beir.name}.json"
         path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {path}")
+        mapped = query_map_path(path)
+        if query_map is not None:
+            query_map.save(mapped)
+            print(f"wrote {mapped}")
+        elif mapped.exists():
+            mapped.unlink()
+            print(f"removed {mapped} (these settings were learned without a query map)")
 
 
 if __name__ == "__main__":

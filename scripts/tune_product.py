@@ -20,12 +20,12 @@ import argparse
 import glob
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 
 from edubot.answer import answerer_for
 from edubot.config import PROJECT_ROOT, Config
+from edubot.evaluate import answering_files
 from edubot.fusion import Fusion
 from edubot.retrieve import RankingSettings, open_retriever, question_first
 
@@ -41,13 +41,7 @@ NAMED = {
 
 
 def bank_messages() -> list[tuple[str, str, str]]:
-    out = []
-    for path in sorted(glob.glob(str(PROJECT_ROOT / "eval" / "triage" / "dev*.jsonl"))):
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            if row["expect"] == "answered" and row.get("source"):
-                out.append((Path(path).name, row["message"], row["source"].removesuffix(".txt")))
-    return out
+    return answering_files(sorted(glob.glob(str(PROJECT_ROOT / "eval" / "triage" / "dev*.jsonl"))))
 
 
 def ranking_grid() -> None:

@@ -193,3 +193,36 @@ def _tiny_without_kinds(tmp_path):
     (folder / "queries.jsonl").write_text(json.dumps({"_id": "q", "text": "bone"}) + "\n")
     (folder / "qrels" / "test.tsv").write_text("q\td\t1\n")
     return folder
+
+
+def test_a_query_map_is_learned_from_judged_questions_and_read_by_eval_beir(tiny_beir, embedder, tmp_path):
+    """A map learned from a benchmark's judged questions is saved beside its ranking settings; eval-beir
+    then reads every question through it (and says so), and a map is never learned from mapped questions."""
+    from edubot.evaluate import build_engine, query_map_path, train_query_map_on
+    from edubot.retrieve import RankingSettings
+
+    beir = load_beir(tiny_beir, "test")
+    engine, _ = build_engine(beir, RankingSettings(), Config(), embedder, tmp_path / "cache", kinds=None)
+    qids = list(beir.queries)
+    read = engine.queries([beir.queries[q] for q in qids])
+    m = train_query_map_on(engine, qids, read, "test", epochs=2)
+    assert m.meta == {**m.meta, "dataset": "tiny", "split": "test", "questions": 3}
+    assert m.matrix.shape == (embedder.info.dim, embedder.info.dim)
+
+    settings_file = tmp_path / "ranking" / "tiny.json"
+    settings_file.parent.mkdir()
+    settings_file.write_text(json.dumps({"settings": RankingSettings().to_json()}))
+    m.save(query_map_path(settings_file))
+    assert query_map_path(settings_file).name == "tiny.querymap.npz"
+    report = evaluate_beir(tiny_beir, "test", Config(), embedder, tmp_path / "cache", systems=("dense",), ranking=settings_file)
+    assert report["query_map"]["split"] == "test"
+
+    mapped, _ = build_engine(beir, RankingSettings(), Config(), embedder, tmp_path / "cache", kinds=None, query_map=m)
+    q = mapped.query("tantalum implant")
+    assert q.vector == pytest.approx(m.apply(embedder.encode_query("tantalum implant")), abs=1e-6)
+    assert not np.allclose(q.vector, engine.query("tantalum implant").vector, atol=1e-4)
+    with pytest.raises(BeirError, match="without one"):
+        train_query_map_on(mapped, qids, read, "test")
+
+    no_map = evaluate_beir(tiny_beir, "test", Config(), embedder, tmp_path / "cache", systems=("dense",))
+    assert no_map["query_map"] is None

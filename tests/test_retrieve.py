@@ -25,11 +25,11 @@ def test_paraphrase_finds_adipose_derived_stem_cells(retriever):
 
 
 def test_how_many_patients(retriever):
-    # answer-type matching: the first passage states a number of patients
+    # answer-type matching: the first passage states a number of patients (or of cases: "These 2 cases")
     import re
 
     first = top_texts(retriever, "how many patients", k=1)[0]
-    assert re.search(r"\b(\d+|two|Two)\b[\w\s(),-]{0,25}\bpatients\b", first)
+    assert re.search(r"\b(\d+|two|Two)\b[\w\s(),-]{0,25}\b(patients|cases)\b", first)
     texts = top_texts(retriever, "how many patients were in the stem cell case report", k=3)
     assert any("These 2 cases" in t or "Two patients (34- and 39-year-old men)" in t for t in texts)
 
@@ -96,7 +96,8 @@ def test_one_ranking_carries_the_raw_best_scores(retriever):
     qvec = retriever.encode_query(q)
     ranking = retriever.rank(q, k=10, qvec=qvec)
     core = retriever.index.core
-    assert ranking.best_dense == pytest.approx(float(core.dense(qvec, 1).scores[0]), abs=1e-6)
+    searched = retriever.searcher.query(q, qvec).vector  # as the search reads it (through the corpus's query map)
+    assert ranking.best_dense == pytest.approx(float(core.dense(searched, 1).scores[0]), abs=1e-6)
     assert ranking.best_bm25 == pytest.approx(float(core.bm25_scores(retriever.query_tokens(q)).max()), abs=1e-6)
     assert [h.passage.id for h in ranking.hits] == [h.passage.id for h in retriever.search(q, k=10, qvec=qvec)]
     scores = [h.score for h in ranking.hits]
@@ -220,3 +221,27 @@ def test_the_kind_score_lifts_passages_of_the_kind_asked_for(retriever):
     plain_scores = dict(zip(plain.rows.tolist(), plain.scores.tolist()))
     assert all(abs(s - plain_scores[r] - by_row[r]) < 1e-9 for r, s in zip(lifted.rows.tolist(), lifted.scores.tolist()))
     assert not searcher.candidates(q, 10, kinds=False).kind.any()
+
+
+def test_the_bundled_corpus_is_read_through_its_query_map_and_no_other_corpus_is(retriever, tmp_path, embedder):
+    """The shipped map was learned against the bundled corpus's files: the product applies it there (the
+    same question vector, mapped), never to another corpus, and not when the configuration turns it off."""
+    from conftest import write_doc
+    from edubot.index import build_index, load_index
+    from edubot.retrieve import Retriever
+
+    m = retriever.searcher.query_map
+    assert m is not None and m.meta["corpus_hash"] == retriever.index.manifest["corpus_hash"]
+    vector = retriever.encode_query("can stem cells regrow the dead bone in my hip")
+    q = retriever.searcher.query("can stem cells regrow the dead bone in my hip", vector)
+    assert q.vector == pytest.approx(m.apply(vector), abs=1e-6)
+    assert not np.allclose(q.vector, vector, atol=1e-3)
+
+    off = Retriever(retriever.index, embedder, retriever.cfg.replace(query_map=False), retriever.corpus)
+    assert off.searcher.query_map is None
+
+    other = Config(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    write_doc(other.corpus_dir, "bone-death", "Osteonecrosis is the death of bone tissue due to a lost blood supply.",
+              title="Osteonecrosis", authors=[], year=None)
+    build_index(other, embedder=embedder)
+    assert Retriever(load_index(other.index_dir), embedder, other).searcher.query_map is None

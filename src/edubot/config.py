@@ -79,6 +79,9 @@ class Config:
     # Added times the probability that a passage gives the kind of answer the question asks for
     # (symptoms, treatment, outlook...: ``kinds``).
     kind_bonus: float = 0.0
+    # Read questions through the query map learned for the bundled corpus (``querymap``); it applies only
+    # to the corpus it was learned on, so another corpus is read unmapped whatever this says.
+    query_map: bool = True
     # Above this many passages the dense index is approximate (IVF + 8-bit scalar quantisation).
     approximate_above: int = 200_000
 

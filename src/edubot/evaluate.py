@@ -26,6 +26,7 @@ from .config import PROJECT_ROOT, Config
 from .fusion import Fusion
 from .index import SearchCore, bm25_tokens, index_text
 from .kinds import KindModel, shipped_kinds, train_kinds
+from .querymap import QueryMap, train_query_map
 from .retrieve import Query, RankingSettings, Scored, Searcher, question_first
 
 BEIR_WINDOW_CHARS = 900
@@ -198,10 +199,28 @@ class BeirEngine:
         return self.documents(self.searcher.rank(q, settings=settings), k)
 
 
+def query_map_path(settings_path: Path) -> Path:
+    """Where a benchmark's query map sits: beside its ranking settings (``nfcorpus.json`` → ``nfcorpus.querymap.npz``)."""
+    return settings_path.with_suffix(".querymap.npz")
+
+
+def query_map_for(name: str, folder: Path | None = None) -> QueryMap | None:
+    """A benchmark's learned query map (``scripts/tune_beir.py --query-map-from``), None when it has none."""
+    path = query_map_path(Path(folder) if folder else RANKING_DIR / f"{name}.json")
+    if not path.exists():
+        return None
+    try:
+        return QueryMap.load(path)
+    except (OSError, ValueError, KeyError) as e:
+        raise BeirError(f"{path}: not a query map ({e})") from None
+
+
 def build_engine(beir: Beir, settings: RankingSettings, cfg: Config, embedder, cache_dir: Path,
-                 progress: bool = False, kinds: KindModel | None | Literal["shipped"] = "shipped") -> tuple[BeirEngine, float]:
+                 progress: bool = False, kinds: KindModel | None | Literal["shipped"] = "shipped",
+                 query_map: QueryMap | None = None) -> tuple[BeirEngine, float]:
     """The corpus indexed as the product indexes it (embeddings cached); ``kinds``: the kind model the
-    searcher reads (the shipped one unless given, None for none)."""
+    searcher reads (the shipped one unless given, None for none); ``query_map``: how question vectors
+    are mapped (none unless given)."""
     kinds = shipped_kinds() if kinds == "shipped" else kinds
     started = time.perf_counter()
     definitions, agreed = abbreviations_of(beir)
@@ -210,7 +229,7 @@ def build_engine(beir: Beir, settings: RankingSettings, cfg: Config, embedder, c
     titles = cached_embeddings(beir.titles, embedder, cache_dir, f"{beir.name}-titles", progress)
     core = SearchCore.build(vectors, [bm25_tokens(t, cfg.stem) for t in texts], owner, titles,
                             [bm25_tokens(t, cfg.stem) for t in beir.titles], cfg.bm25_k1, cfg.bm25_b, cfg.stem)
-    searcher = Searcher(core, settings, texts.__getitem__, beir.titles.__getitem__, kinds)
+    searcher = Searcher(core, settings, texts.__getitem__, beir.titles.__getitem__, kinds, query_map)
     return BeirEngine(beir, searcher, agreed, embedder), time.perf_counter() - started
 
 
@@ -237,6 +256,23 @@ def train_kinds_on(engine: BeirEngine, qids: Sequence[str], read: Sequence[Query
     meta = {"dataset": beir.name, "questions": len(pairs), "passages": len(rows), "c": c}
     return train_kinds(question_vectors, [beir.kinds[q] for q, _ in pairs],
                        core.stored_vectors(np.asarray(rows, dtype=np.int64)), passage_kinds, c, meta)
+
+
+def train_query_map_on(engine: BeirEngine, qids: Sequence[str], read: Sequence[Query], split: str,
+                       **options) -> QueryMap:
+    """A query map learned from a benchmark's judged questions (their vectors as read without a map) against
+    every window of the corpus; ``options`` go to ``querymap.train_query_map``."""
+    beir, core = engine.beir, engine.searcher.core
+    if engine.searcher.query_map is not None:
+        raise BeirError("a query map is learned from questions read without one")
+    row_of = {d: i for i, d in enumerate(beir.doc_ids)}
+    pairs = [(q, r.vector) for q, r in zip(qids, read) if r.vector is not None]
+    grades = [{row_of[d]: float(g) for d, g in beir.qrels.get(q, {}).items() if g > 0 and d in row_of} for q, _ in pairs]
+    if not any(grades):
+        raise BeirError(f"{beir.name}: none of these questions has a judged document")
+    windows = core.stored_vectors(np.arange(core.size, dtype=np.int64))
+    meta = {"dataset": beir.name, "split": split}
+    return train_query_map(np.stack([v for _, v in pairs]), grades, windows, core.owner, meta=meta, **options)
 
 
 def metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -275,7 +311,8 @@ def evaluate_beir(folder: Path, split: str, cfg: Config, embedder, cache_dir: Pa
                   on_system: Callable[[str], None] | None = None, ranking: Path | None = None) -> dict:
     beir = load_beir(folder, split)
     tuned, source = ranking_settings_for(beir.name, cfg, ranking)
-    engine, build_s = build_engine(beir, tuned, cfg, embedder, cache_dir, progress)
+    query_map = query_map_for(beir.name, ranking)
+    engine, build_s = build_engine(beir, tuned, cfg, embedder, cache_dir, progress, query_map=query_map)
     qids = list(beir.queries)
     # Latency includes reading and embedding the question, as a user would wait for it.
     queries: dict[str, Query] = {}
@@ -303,6 +340,7 @@ def evaluate_beir(folder: Path, split: str, cfg: Config, embedder, cache_dir: Pa
                            "p95_ms": round(float(np.percentile(ms, 95)), 2)}
     return {"dataset": beir.name, "split": split, "default": DEFAULT_SYSTEM, "build_s": round(build_s, 2),
             "queries": len(qids), "documents": len(beir.doc_ids), "ranking": tuned.to_json(), "ranking_source": source,
+            "query_map": query_map.meta if query_map is not None else None,
             "systems": results}
 
 
@@ -316,7 +354,9 @@ def format_beir_table(reports: Sequence[dict]) -> str:
             mark = " *" if name == report["default"] else ""
             lines.append(f"{report['dataset']:<10} {report['split']:<6} {report['queries']:>7} {name:<8} {m['ndcg@10']:>8.4f} "
                          f"{m['recall@100']:>8.4f} {m['mrr@10']:>8.4f} {m['p50_ms']:>7.1f} {m['p95_ms']:>7.1f}{mark}")
-    described = "; ".join(f"{r['dataset']}: {_describe(r['ranking'])}" for r in reports)
+    described = "; ".join(f"{r['dataset']}: {_describe(r['ranking'])}"
+                          + (f", questions read through a query map learned on {r['query_map'].get('split', '?')}"
+                             f" (every system)" if r.get("query_map") else "") for r in reports)
     lines.append(f"* the corpus's own ranking ({described})")
     return "\n".join(lines)
 
@@ -559,6 +599,18 @@ def triage_rows(messages: Sequence[Message], triager) -> TriageRows:
     return TriageRows(texts, [m.text for m in messages], np.asarray(labels, dtype=int).reshape(-1, 2),
                       np.asarray(caught, dtype=bool).reshape(-1, 2), np.asarray(pool, dtype=bool),
                       np.asarray(english, dtype=bool))
+
+
+def answering_files(paths: Sequence[Path]) -> list[tuple[str, str, str]]:
+    """(bank file name, message, id of the corpus file that answers it) for every answerable message of
+    these banks that names its file (``source``): what the product's ranking is measured and mapped on."""
+    out = []
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line) if line.strip() else {}
+            if row.get("expect") == "answered" and row.get("source"):
+                out.append((Path(path).name, str(row["message"]), str(row["source"]).removesuffix(".txt")))
+    return out
 
 
 def load_messages(path: Path, split: str | None = None) -> list[Message]:

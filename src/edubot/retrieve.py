@@ -44,6 +44,7 @@ from .index import (
     trusted_sidecars,
 )
 from .kinds import KindModel, shipped_kinds
+from .querymap import QueryMap, query_map_for_corpus
 
 # ---------------------------------------------------------------- settings
 
@@ -330,18 +331,24 @@ class Searcher:
     document's fields, as ``SearchCore`` indexes them (read by the intent checks).
     ``kinds`` reads the kind of question and passage (``kinds.KindModel``;
     None: no kinds are read, whatever the settings' ``kind_bonus``).
+    ``query_map`` maps each question vector before it is searched (``querymap.QueryMap``,
+    learned for a benchmark from its judged questions; None: read as the model reads it).
     """
 
     def __init__(self, core: SearchCore, settings: RankingSettings, text_of: Callable[[int], str],
-                 document_of: Callable[[int], str], kinds: KindModel | None = None):
+                 document_of: Callable[[int], str], kinds: KindModel | None = None,
+                 query_map: QueryMap | None = None):
         self.core = core
         self.settings = settings
         self.text_of = text_of
         self.document_of = document_of
         self.kinds = kinds
+        self.query_map = query_map
 
     def query(self, text: str, vector: np.ndarray | None, tokens: list[str] | None = None) -> Query:
         tokens = bm25_tokens(text, self.core.stem) if tokens is None else tokens
+        if vector is not None and self.query_map is not None:
+            vector = self.query_map.apply(vector)
         return Query(text, vector, tokens, read_intent(text, self.core.stem))
 
     def rank(self, q: Query, allowed: np.ndarray | None = None, settings: RankingSettings | None = None) -> Scored:
@@ -535,7 +542,9 @@ class Retriever:
             return expand(p.text, definitions.get(p.doc_id, {}))
 
         fields = [document_text(m) for m in index.documents.values()]
-        self.searcher = Searcher(index.core, RankingSettings.from_config(cfg), text_of, fields.__getitem__, shipped_kinds())
+        query_map = query_map_for_corpus(index.manifest.get("corpus_hash")) if cfg.query_map else None
+        self.searcher = Searcher(index.core, RankingSettings.from_config(cfg), text_of, fields.__getitem__, shipped_kinds(),
+                                 query_map)
 
     def named_documents(self, query: str) -> set[str]:
         return named_documents(query, self.authors)
@@ -608,7 +617,7 @@ def open_retriever(cfg: Config, corpus: Corpus | None = None, auto_build: bool =
 
     key = (str(Path(cfg.index_dir).resolve()), str(Path(cfg.corpus_dir).resolve()), cfg.model,
            cfg.passage_max_chars, cfg.passage_overlap_sentences, cfg.stem, cfg.bm25_k1, cfg.bm25_b,
-           RankingSettings.from_config(cfg))
+           RankingSettings.from_config(cfg), cfg.query_map)
     with _LOCK:
         cached = _RETRIEVERS.get(key)
         if cached is not None:
