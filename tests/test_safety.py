@@ -563,9 +563,13 @@ def test_messages_in_other_languages_meet_a_lower_bar_for_an_emergency(embedder)
     bar = ml.meta["other_languages_urgent"]
     assert 0 < bar < ml.thresholds["urgent"]
     tri = Triager(load_lexicon(), load_classifier(), multilingual=ml)
-    fever = "после укола стволовых клеток в бедро температура 39, бедро горячее, красное, не могу наступить на ногу"
+    # Ukrainian: "гарячка" (fever) is in no lexicon list, so the multilingual classifier is what reads it.
+    fever = "Після уколу стовбурових клітин у стегно в мене гарячка 39, стегно гаряче й червоне, не можу стати на ногу"
     t = tri.triage(fever, embedder.encode)
     assert (t.status, t.layer) == ("urgent", "multilingual") and bar <= t.scores["urgent"], t
+    # The same in Russian: the lexicon's fever and injection words in other languages catch it first.
+    russian = "после укола стволовых клеток в бедро температура 39, бедро горячее, красное, не могу наступить на ногу"
+    assert (tri.triage(russian, embedder.encode).layer, tri.triage(russian).category) == ("lexicon", "septic_joint_infection")
     for calm in ("¿qué es la necrosis avascular de cadera?", "PRP注射和玻尿酸注射有什么区别？"):
         assert tri.triage(calm, embedder.encode).status is None
 
@@ -682,3 +686,40 @@ def test_a_method_asked_about_a_question_owned_and_numbness_told_plainly_are_urg
 def test_figures_of_speech_a_past_faint_and_fiction_are_not_emergencies(text):
     tr = default_triager()
     assert tr.lexicon.findings(tr.read(text).detect) == [], text
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("膝に注射をしてから熱が39度あって、腫れています", "septic_joint_infection"),
+    ("nilalagnat ako 39.5 after ng stem cell sa tuhod ko", "septic_joint_infection"),
+    ("zastrzyk w kolano wczoraj, dzisiaj gorączka 39", "septic_joint_infection"),
+    ("mi hijo se bebió la lejía que estaba debajo del fregadero", "overdose_poisoning"),
+    ("mon fils a bu de l'eau de javel", "overdose_poisoning"),
+    ("he rang and said he won't be a problem for anyone after tonight, and his phone is off", "suicide_self_harm"),
+    ("nobody would notice for days if I went", "suicide_self_harm"),
+])
+def test_fever_injection_and_poison_words_in_other_languages_and_burden_talk_are_urgent(text, category):
+    """From dev-x's and dev-w's first reads: the red-flag concepts read fever, an injection and household
+    poisons in the most common other languages of patients (lists, not the banks' phrasings); burden talk
+    told as "won't be a problem for anyone" (988: talking about being a burden to others)."""
+    tr = default_triager()
+    assert category in [f.rule.category for f in tr.lexicon.findings(tr.read(text).detect)], text
+
+
+@pytest.mark.parametrize("text", [
+    "I had hip replacement on one side. Now other side also AVN stage 1. Should I wait or do decompression now?",
+    "allergic to basically everything, epipen in my bag at all times lol. what was in the mixture they injected?",
+    "'I am dying of laughing' is correct English expression?",
+    "there's a suicide squad of dead bone cells in my hip lol. what is nontraumatic osteonecrosis?",
+])
+def test_the_other_side_a_carried_epipen_and_figures_of_speech_are_not_emergencies(text):
+    """"other side" alone was a suicidal phrase (for "see you on the other side", which stays) and gave the crisis
+    reply to a hip's other side; carrying an EpiPen is not a swelling airway (using one is still read)."""
+    tr = default_triager()
+    assert [f for f in tr.lexicon.findings(tr.read(text).detect) if f.rule.category != "personal_advice"] == [], text
+
+
+def test_see_you_on_the_other_side_and_a_used_epipen_still_count():
+    tr = default_triager()
+    for text, category in (("my roommate posted 'see u on the other side' and locked herself in", "suicide_self_harm"),
+                           ("used my epipen 10 minutes ago, not working", "anaphylaxis")):
+        assert category in [f.rule.category for f in tr.lexicon.findings(tr.read(text).detect)], text
