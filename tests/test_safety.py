@@ -661,6 +661,12 @@ def test_a_number_after_a_medicines_name_is_a_dose_not_a_count():
     assert "manycount" in mark_facts("took them on the 30 pills")
 
 
+def rule_categories(text: str) -> list[str]:
+    """The categories of the lexicon rules a message fires (the classifiers not consulted)."""
+    tr = default_triager()
+    return [f.rule.category for f in tr.lexicon.findings(tr.read(text).detect)]
+
+
 @pytest.mark.parametrize(("text", "category"), [
     ("how deep do you have to cut for it to be the end", "suicide_self_harm"),
     ("is 30 metres enough over water. sorry if this is a weird question", "suicide_self_harm"),
@@ -672,8 +678,7 @@ def test_a_method_asked_about_a_question_owned_and_numbness_told_plainly_are_urg
     """From dev-u's first read: a lethal height or depth asked about (988: searching for a method), a month's
     supply taken, and a "hypothetical" the writer then owns ("i already did it"); saddle numbness as "can't
     feel myself wipe"."""
-    tr = default_triager()
-    assert category in [f.rule.category for f in tr.lexicon.findings(tr.read(text).detect)], text
+    assert category in rule_categories(text), text
 
 
 @pytest.mark.parametrize("text", [
@@ -701,8 +706,7 @@ def test_fever_injection_and_poison_words_in_other_languages_and_burden_talk_are
     """From dev-x's and dev-w's first reads: the red-flag concepts read fever, an injection and household
     poisons in the most common other languages of patients (lists, not the banks' phrasings); burden talk
     told as "won't be a problem for anyone" (988: talking about being a burden to others)."""
-    tr = default_triager()
-    assert category in [f.rule.category for f in tr.lexicon.findings(tr.read(text).detect)], text
+    assert category in rule_categories(text), text
 
 
 @pytest.mark.parametrize("text", [
@@ -714,12 +718,10 @@ def test_fever_injection_and_poison_words_in_other_languages_and_burden_talk_are
 def test_the_other_side_a_carried_epipen_and_figures_of_speech_are_not_emergencies(text):
     """"other side" alone was a suicidal phrase (for "see you on the other side", which stays) and gave the crisis
     reply to a hip's other side; carrying an EpiPen is not a swelling airway (using one is still read)."""
-    tr = default_triager()
-    assert [f for f in tr.lexicon.findings(tr.read(text).detect) if f.rule.category != "personal_advice"] == [], text
+    assert [c for c in rule_categories(text) if c != "personal_advice"] == [], text
 
 
 def test_see_you_on_the_other_side_and_a_used_epipen_still_count():
-    tr = default_triager()
     for text, category in (("my roommate posted 'see u on the other side' and locked herself in", "suicide_self_harm"),
                            ("used my epipen 10 minutes ago, not working", "anaphylaxis")):
-        assert category in [f.rule.category for f in tr.lexicon.findings(tr.read(text).detect)], text
+        assert category in rule_categories(text), text
