@@ -1,3 +1,4 @@
+import json
 import re
 
 import pytest
@@ -93,3 +94,14 @@ def test_held_out_banks_meet_the_targets_they_meet(held_out):
 @pytest.mark.xfail(strict=True, reason="urgent recall 0.993 (2109/2124) on the held-out banks; target 1.0")
 def test_held_out_urgent_recall_is_total(held_out):
     assert held_out["urgent_recall"]["rate"] == 1.0
+
+
+def test_answering_files_reads_the_file_each_answerable_message_names(tmp_path):
+    from edubot.evaluate import answering_files
+
+    bank = tmp_path / "dev-z.jsonl"
+    rows = [{"id": "z1", "message": "what is avn", "expect": "answered", "source": "niams-osteonecrosis-overview.txt"},
+            {"id": "z2", "message": "cost of prp?", "expect": "no_answer", "category": "near_miss"},
+            {"id": "z3", "message": "is prp safe", "expect": "answered"}]  # names no file: not used
+    bank.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    assert answering_files([bank]) == [("dev-z.jsonl", "what is avn", "niams-osteonecrosis-overview")]
