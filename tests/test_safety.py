@@ -569,7 +569,8 @@ def test_messages_in_other_languages_meet_a_lower_bar_for_an_emergency(embedder)
     assert (t.status, t.layer) == ("urgent", "multilingual") and bar <= t.scores["urgent"], t
     # The same in Russian: the lexicon's fever and injection words in other languages catch it first.
     russian = "после укола стволовых клеток в бедро температура 39, бедро горячее, красное, не могу наступить на ногу"
-    assert (tri.triage(russian, embedder.encode).layer, tri.triage(russian).category) == ("lexicon", "septic_joint_infection")
+    caught = tri.triage(russian, embedder.encode)
+    assert (caught.layer, caught.category) == ("lexicon", "septic_joint_infection"), caught
     for calm in ("¿qué es la necrosis avascular de cadera?", "PRP注射和玻尿酸注射有什么区别？"):
         assert tri.triage(calm, embedder.encode).status is None
 
