@@ -8,9 +8,15 @@ Each answerable dev-bank message names the corpus file that answers it. Two read
 - ``--answers NAME …``: the answer as a patient sees it (groups, marketing last), for named settings:
   how often the first quote comes from that file, and the file is among the quotes shown.
 
+With the query map on (it is learned from the same banks), ``--map-folds K`` reads every bank
+message through a map learned without its bank (the banks cut into K groups, as
+``train_query_map.py --folds``), so the grid is not biased toward the mapped cosine the map was fitted
+to; the question set's dev split is read through the shipped map.
+
 Dev banks and the question set's dev split only; nothing here reads a test bank.
 
     .venv/bin/python scripts/tune_product.py
+    .venv/bin/python scripts/tune_product.py --map-folds 4
     .venv/bin/python scripts/tune_product.py --answers shipped minmax-0.3
 """
 
@@ -27,6 +33,7 @@ from edubot.answer import answerer_for
 from edubot.config import PROJECT_ROOT, Config
 from edubot.evaluate import answering_files
 from edubot.fusion import Fusion
+from edubot.querymap import QueryMap, train_query_map
 from edubot.retrieve import RankingSettings, open_retriever, question_first
 
 NAMED = {
@@ -44,7 +51,26 @@ def bank_messages() -> list[tuple[str, str, str]]:
     return answering_files(sorted(glob.glob(str(PROJECT_ROOT / "eval" / "triage" / "dev*.jsonl"))))
 
 
-def ranking_grid() -> None:
+def fold_maps(r, messages: list[tuple[str, str, str]], folds: int) -> dict[str, QueryMap]:
+    """For each bank, a query map learned on the banks outside its group (``folds`` groups)."""
+    core = r.searcher.core
+    row_of: dict[str, int] = {}
+    for i, p in enumerate(r.index.passages):
+        row_of.setdefault(p.doc_id, int(core.owner[i]))
+    kept = [i for i, (_, _, src) in enumerate(messages) if src in row_of]
+    vectors = np.stack([r.encode_query(messages[i][1]) for i in kept])
+    windows = core.stored_vectors(np.arange(core.size, dtype=np.int64))
+    names = sorted({b for b, _, _ in messages})
+    out: dict[str, QueryMap] = {}
+    for k in range(folds):
+        held = set(names[k::folds])
+        rows = [j for j, i in enumerate(kept) if messages[i][0] not in held]
+        m = train_query_map(vectors[rows], [{row_of[messages[kept[j]][2]]: 1.0} for j in rows], windows, core.owner)
+        out.update({b: m for b in held})
+    return out
+
+
+def ranking_grid(map_folds: int = 0) -> None:
     r = open_retriever(Config())
     searcher, shipped = r.searcher, r.searcher.settings
     owner = [p.doc_id for p in r.index.passages]
@@ -54,12 +80,20 @@ def ranking_grid() -> None:
 
     texts = [norm(p.text) for p in r.index.passages]
 
-    def candidates(text: str):
+    def candidates(text: str, query_map: QueryMap | None = None):
         searched = question_first(text)
-        q = searcher.query(searched, r.encode_query(text), r.query_tokens(searched))
+        vector = r.encode_query(text)
+        if query_map is not None:  # a held-out bank's map, applied here instead of the shipped one
+            q = searcher.query(searched, None, r.query_tokens(searched))._replace(vector=query_map.apply(vector))
+        else:
+            q = searcher.query(searched, vector, r.query_tokens(searched))
         return searcher.candidates(q, shipped.candidates)
 
-    bank = [(b, candidates(m), src) for b, m, src in bank_messages()]
+    messages = bank_messages()
+    maps = fold_maps(r, messages, map_folds) if map_folds > 1 and searcher.query_map is not None else {}
+    if maps:
+        print(f"bank messages read through maps learned without their bank ({map_folds} groups)")
+    bank = [(b, candidates(m, maps.get(b)), src) for b, m, src in messages]
     questions = []
     for line in (PROJECT_ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
@@ -118,11 +152,13 @@ def answers(names: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--answers", nargs="+", choices=sorted(NAMED), help="read the answers of these settings")
+    parser.add_argument("--map-folds", type=int, default=0,
+                        help="read each bank through a query map learned without it (this many bank groups)")
     args = parser.parse_args()
     if args.answers:
         answers(args.answers)
     else:
-        ranking_grid()
+        ranking_grid(args.map_folds)
 
 
 if __name__ == "__main__":
