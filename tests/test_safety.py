@@ -726,3 +726,43 @@ def test_see_you_on_the_other_side_and_a_used_epipen_still_count():
     for text, category in (("my roommate posted 'see u on the other side' and locked herself in", "suicide_self_harm"),
                            ("used my epipen 10 minutes ago, not working", "anaphylaxis")):
         assert category in rule_categories(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "rifle's in the gun cabinet. business gone, marriage gone, i've failed at everything",
+    "i've got the tablets lined up, i just need the guts",
+    "found an exit bag in my brother's room with a printed list",
+    "which is the most painless way, asking for myself",
+    "sometimes I think I should have died when I had the sepsis",
+    "this is the last thing I will write here",
+    "if I take them on friday nobody finds me till monday",
+    "what amount of digoxin stops your heart",
+    "everyone would be better off once I'm not around",
+])
+def test_means_beside_despair_and_indirect_talk_from_crisis_lists_are_suicidal(text):
+    """From dev-y's first read (indirect suicidal talk): the means at hand told beside despair (988: acquiring the
+    means, feeling hopeless or trapped) is a rule of two concepts; a painless method, "should have died", a last
+    message and not being found are warning signs on the crisis lines' lists."""
+    assert "suicide_self_harm" in rule_categories(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "the rope swing at the park broke and my son hurt his wrist, what is prp?",
+    "I'm done with physio, twelve sessions and nothing. what does core decompression do?",
+    "it would kill me to find out it was all for nothing: what did the case report find?",
+    "the vet study cut the ligament on purpose to give them arthritis, poor dogs. what did they measure?",
+    "when the surgeon said the word collapse I nearly fainted. what does collapse mean?",
+    "what dose of simvastatin did they give in that study?",
+])
+def test_a_means_word_alone_and_figures_of_speech_are_not_emergencies(text):
+    """A means word without despair is not a plan; "done with physio" ends a treatment, not a life; an
+    experiment done "on purpose" to animals and a faint at a word are not the writer's emergency; a study's
+    dose is a research question, not a request for one's own."""
+    assert rule_categories(text) == [], text
+
+
+def test_a_faint_with_other_signs_and_purpose_of_ones_own_still_count():
+    for text, category in (
+            ("she stopped her prednisone last week, now vomiting and nearly fainted twice, really confused", "adrenal_crisis"),
+            ("i stopped my insulin on purpose three days ago", "suicide_self_harm")):
+        assert category in rule_categories(text), text
