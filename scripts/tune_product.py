@@ -84,7 +84,7 @@ def ranking_grid(map_folds: int = 0) -> None:
         searched = question_first(text)
         vector = r.encode_query(text)
         if query_map is not None:  # a held-out bank's map, applied here instead of the shipped one
-            q = searcher.query(searched, None, r.query_tokens(searched))._replace(vector=query_map.apply(vector))
+            q = searcher.query(searched, None, r.query_tokens(searched))._replace(vector=query_map.apply(vector), unmapped=vector)
         else:
             q = searcher.query(searched, vector, r.query_tokens(searched))
         return searcher.candidates(q, shipped.candidates)

@@ -236,6 +236,10 @@ def test_the_bundled_corpus_is_read_through_its_query_map_and_no_other_corpus_is
     q = retriever.searcher.query("can stem cells regrow the dead bone in my hip", vector)
     assert q.vector == pytest.approx(m.apply(vector), abs=1e-6)
     assert not np.allclose(q.vector, vector, atol=1e-3)
+    # The kinds, fitted on the model's own vectors, read the question as the model reads it, not as mapped.
+    assert q.unmapped is not None and np.array_equal(q.unmapped, vector)
+    cands = retriever.searcher.candidates(q, 20)
+    assert cands.kind == pytest.approx(retriever.searcher.kinds.agreement(vector, cands.stored), abs=1e-9)
 
     off = Retriever(retriever.index, embedder, retriever.cfg.replace(query_map=False), retriever.corpus)
     assert off.searcher.query_map is None

@@ -283,6 +283,9 @@ class Query(NamedTuple):
     vector: np.ndarray | None  # the dense model's reading (abbreviations spelled out); None: BM25 only
     tokens: list[str]  # BM25's reading (as typed)
     intent: Intent
+    # The model's own reading before a query map (None: no map, ``vector`` is it). Models fitted on the
+    # model's vectors (the kinds) read this one: a map learned for ranking moves questions they never saw.
+    unmapped: np.ndarray | None = None
 
 
 # Documents whose fields score best for the question add their passages to the candidates.
@@ -348,7 +351,7 @@ class Searcher:
     def query(self, text: str, vector: np.ndarray | None, tokens: list[str] | None = None) -> Query:
         tokens = bm25_tokens(text, self.core.stem) if tokens is None else tokens
         if vector is not None and self.query_map is not None:
-            vector = self.query_map.apply(vector)
+            return Query(text, self.query_map.apply(vector), tokens, read_intent(text, self.core.stem), vector)
         return Query(text, vector, tokens, read_intent(text, self.core.stem))
 
     def rank(self, q: Query, allowed: np.ndarray | None = None, settings: RankingSettings | None = None) -> Scored:
@@ -402,7 +405,7 @@ class Searcher:
         ascending = np.sort(all_bm25)
         bm25_rank = np.where(bm25 > 0, len(ascending) - np.searchsorted(ascending, bm25, side="right") + 1, 0).astype(np.int64)
         answer, definition = self.intent(q.intent, rows, answers, definitions)
-        kind = (self.kinds.agreement(q.vector, stored) if kinds and self.kinds is not None and stored is not None
+        kind = (self.kinds.agreement(q.vector if q.unmapped is None else q.unmapped, stored) if kinds and self.kinds is not None and stored is not None
                 and q.vector is not None else np.zeros(len(rows)))
         return Candidates(rows, np.asarray(dense, dtype=np.float64), bm25, title_dense, doc_bm25[docs].astype(np.float64),
                           dense_rank, bm25_rank, stored, q.vector, answer, definition, kind, best_dense, best_bm25,
