@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from conftest import CLINIC, PAK
+
 from edubot.config import Config
 from edubot.fusion import Fusion
 from edubot.index import bm25_tokens
@@ -227,6 +227,7 @@ def test_the_bundled_corpus_is_read_through_its_query_map_and_no_other_corpus_is
     """The shipped map was learned against the bundled corpus's files: the product applies it there (the
     same question vector, mapped), never to another corpus, and not when the configuration turns it off."""
     from conftest import write_doc
+
     from edubot.index import build_index, load_index
     from edubot.retrieve import Retriever
 
