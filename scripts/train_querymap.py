@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from edubot.config import PROJECT_ROOT, Config
-from edubot.evaluate import answering_files
-from edubot.querymap import QUERY_MAP_FILE, QueryMap, train_query_map
+from edubot.evaluate import answering_files, train_query_map_on_files
+from edubot.querymap import QUERY_MAP_FILE, QueryMap
 from edubot.retrieve import Retriever, open_retriever, question_first
 
 
@@ -68,21 +68,16 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help=f"save the map to src/edubot/{QUERY_MAP_FILE}")
     args = parser.parse_args()
     r = open_retriever(Config(query_map=False))  # questions as the model reads them
-    core = r.searcher.core
-    row_of: dict[str, int] = {}
-    for i, p in enumerate(r.index.passages):
-        row_of.setdefault(p.doc_id, int(core.owner[i]))
     banks = sorted(glob.glob(str(PROJECT_ROOT / "eval" / "triage" / "dev*.jsonl")))
-    messages = [m for m in answering_files([Path(b) for b in banks]) if m[2] in row_of]
+    indexed = {p.doc_id for p in r.index.passages}
+    messages = [m for m in answering_files([Path(b) for b in banks]) if m[2] in indexed]
     vectors = np.stack([r.encode_query(text) for _, text, _ in messages])
-    grades = [{row_of[source]: 1.0} for _, _, source in messages]
-    windows = core.stored_vectors(np.arange(core.size, dtype=np.int64))
     names = sorted({b for b, _, _ in messages})
     print(f"{len(messages)} answerable messages naming their file, from {len(names)} dev banks")
 
     def learn(rows: list[int], meta: dict | None = None) -> QueryMap:
-        return train_query_map(vectors[rows], [grades[i] for i in rows], windows, core.owner,
-                               shrink=args.shrink, epochs=args.epochs, meta=meta)
+        return train_query_map_on_files(r, vectors[rows], [messages[i][2] for i in rows],
+                                        shrink=args.shrink, epochs=args.epochs, meta=meta)
 
     if args.folds > 1:
         mapped = unmapped = 0

@@ -31,9 +31,9 @@ import numpy as np
 
 from edubot.answer import answerer_for
 from edubot.config import PROJECT_ROOT, Config
-from edubot.evaluate import answering_files
+from edubot.evaluate import answering_files, train_query_map_on_files
 from edubot.fusion import Fusion
-from edubot.querymap import QueryMap, train_query_map
+from edubot.querymap import QueryMap
 from edubot.retrieve import RankingSettings, open_retriever, question_first
 
 NAMED = {
@@ -53,19 +53,15 @@ def bank_messages() -> list[tuple[str, str, str]]:
 
 def fold_maps(r, messages: list[tuple[str, str, str]], folds: int) -> dict[str, QueryMap]:
     """For each bank, a query map learned on the banks outside its group (``folds`` groups)."""
-    core = r.searcher.core
-    row_of: dict[str, int] = {}
-    for i, p in enumerate(r.index.passages):
-        row_of.setdefault(p.doc_id, int(core.owner[i]))
-    kept = [i for i, (_, _, src) in enumerate(messages) if src in row_of]
-    vectors = np.stack([r.encode_query(messages[i][1]) for i in kept])
-    windows = core.stored_vectors(np.arange(core.size, dtype=np.int64))
+    indexed = {p.doc_id for p in r.index.passages}
+    kept = [m for m in messages if m[2] in indexed]
+    vectors = np.stack([r.encode_query(text) for _, text, _ in kept])
     names = sorted({b for b, _, _ in messages})
     out: dict[str, QueryMap] = {}
     for k in range(folds):
         held = set(names[k::folds])
-        rows = [j for j, i in enumerate(kept) if messages[i][0] not in held]
-        m = train_query_map(vectors[rows], [{row_of[messages[kept[j]][2]]: 1.0} for j in rows], windows, core.owner)
+        rows = [i for i, (b, _, _) in enumerate(kept) if b not in held]
+        m = train_query_map_on_files(r, vectors[rows], [kept[i][2] for i in rows])
         out.update({b: m for b in held})
     return out
 

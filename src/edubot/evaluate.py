@@ -613,6 +613,18 @@ def answering_files(paths: Sequence[Path]) -> list[tuple[str, str, str]]:
     return out
 
 
+def train_query_map_on_files(retriever, vectors: np.ndarray, sources: Sequence[str], **options) -> QueryMap:
+    """A query map learned from questions (``vectors``, read without a map) each naming the corpus file that
+    answers it (``answering_files``), against every window of ``retriever``'s index; ``options`` go to
+    ``querymap.train_query_map``."""
+    core = retriever.searcher.core
+    row_of: dict[str, int] = {}
+    for i, p in enumerate(retriever.index.passages):
+        row_of.setdefault(p.doc_id, int(core.owner[i]))
+    windows = core.stored_vectors(np.arange(core.size, dtype=np.int64))
+    return train_query_map(vectors, [{row_of[s]: 1.0} for s in sources], windows, core.owner, **options)
+
+
 def load_messages(path: Path, split: str | None = None) -> list[Message]:
     """Labelled messages of a JSON-lines file; a bank named ``dev*.jsonl``/``test*.jsonl`` is wholly that split."""
     path = Path(path)
