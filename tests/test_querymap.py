@@ -87,3 +87,20 @@ def test_a_missing_map_file_is_none(tmp_path):
     from edubot.querymap import load_query_map
 
     assert load_query_map(tmp_path / "none.npz") is None
+
+
+def test_a_map_learned_from_messages_naming_their_file_puts_that_file_first(retriever):
+    """``train_query_map_on_files`` (what ``train_querymap.py`` and ``tune_product.py --map-folds`` call) judges
+    each message for the file it names: a file no one would rank first for these words comes first once mapped."""
+    from edubot.evaluate import train_query_map_on_files
+
+    core = retriever.searcher.core
+    target = "abstract-olsen-2016-tantalum-rod"
+    row = next(int(core.owner[i]) for i, p in enumerate(retriever.index.passages) if p.doc_id == target)
+    texts = ["what is osteonecrosis", "what causes bone death in the hip", "why does the bone die"]
+    vectors = np.stack([retriever.encode_query(t) for t in texts])
+    windows = core.stored_vectors(np.arange(core.size, dtype=np.int64))
+    assert all(_rank_of(row, v, windows, core.owner) > 0 for v in vectors)
+    m = train_query_map_on_files(retriever, vectors, [target] * len(texts), shrink=1e-5, epochs=40,
+                                 learning_rate=0.01, batch=3)
+    assert all(_rank_of(row, m.apply(v), windows, core.owner) == 0 for v in vectors)
