@@ -34,7 +34,7 @@ def split_of(text: str) -> str:
 
 def main(medquad: str, out: str) -> None:
     src, dst = Path(medquad), Path(out)
-    docs = [json.loads(line) for line in open(src / "corpus.jsonl", encoding="utf-8")]
+    docs = [json.loads(line) for line in (src / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     by_topic: dict[str, list[dict]] = {}
     for d in docs:
         if d["title"] in TOPICS:
@@ -51,9 +51,9 @@ def main(medquad: str, out: str) -> None:
         (corpus / f"{doc_id}.meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         for a in answers:
             doc_of[a["_id"]] = doc_id
-    queries = {json.loads(line)["_id"]: json.loads(line)["text"] for line in open(src / "queries.jsonl", encoding="utf-8")}
+    queries = {json.loads(line)["_id"]: json.loads(line)["text"] for line in (src / "queries.jsonl").read_text(encoding="utf-8").splitlines()}
     relevant: dict[str, set[str]] = {}
-    for line in open(src / "qrels" / "dev.tsv", encoding="utf-8"):
+    for line in (src / "qrels" / "dev.tsv").read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")
         if len(parts) >= 3 and parts[2].strip().isdigit() and int(parts[2]) > 0:
             relevant.setdefault(parts[0], set()).add(parts[1])
@@ -70,8 +70,7 @@ def main(medquad: str, out: str) -> None:
             rows.append((f"page-{i}-{j}", t.format(topic), "answered"))
             rows.append((f"other-{i}-{j}", t.format(elsewhere[i]), "no_answer"))
     with open(dst / "questions.jsonl", "w", encoding="utf-8") as fh:
-        for qid, text, expect in rows:
-            fh.write(json.dumps({"id": qid, "question": text, "expect": expect, "split": split_of(text)}) + "\n")
+        fh.writelines(json.dumps({"id": qid, "question": text, "expect": expect, "split": split_of(text)}) + "\n" for qid, text, expect in rows)
     answerable = [r for r in rows if r[2] == "answered"]
     others = [r for r in rows if r[2] == "no_answer"]
     print(f"{len(by_topic)} pages in {corpus}; {len(answerable)} answerable and {len(others)} unanswerable questions "

@@ -63,7 +63,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         encoders = {"sentence-transformers": reference, "onnx fp32": get_embedder(cfg.model),
                     "onnx int8": OnnxEmbedder(cfg.model, export=int8_export(fp32, Path(tmp) / "int8"))}
-        questions = [json.loads(line)["question"] for line in open(PROJECT_ROOT / "eval" / "questions.jsonl", encoding="utf-8")]
+        questions = [json.loads(line)["question"] for line in (PROJECT_ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
         queries = list(load_beir(args.folder, args.split).queries.values())
         sets = {"EduBot questions": questions, f"{args.folder.name} {args.split} queries": queries}
         truth = {name: np.vstack([reference.encode_query(q) for q in texts]) for name, texts in sets.items()}

@@ -112,7 +112,7 @@ def _first_int(value) -> int | None:
 def _limitations(items: list[dict]) -> list[dict]:
     out = []
     for it in items:
-        m = re.match(r"\[(stated|implied)\]\s*(.*)", it["limitation"], re.S)
+        m = re.match(r"\[(stated|implied)\]\s*(.*)", it["limitation"], re.DOTALL)
         kind = "stated" if m and m.group(1) == "stated" else "reviewer"
         text = m.group(2) if m else it["limitation"]
         out.append({"text": text, "quote": it["quote"], "kind": kind,

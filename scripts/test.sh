@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff check src ui app.py || { echo "test.sh: ruff check failed (see above)" >&2; exit 1; }
+.venv/bin/ruff check src ui app.py scripts tests || { echo "test.sh: ruff check failed (see above)" >&2; exit 1; }
 .venv/bin/mypy src || { echo "test.sh: mypy failed (see above)" >&2; exit 1; }
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   echo "installing Debian's chromium and chromium-driver for the browser test"

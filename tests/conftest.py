@@ -16,10 +16,10 @@ _RUN_DIR = Path(tempfile.mkdtemp(prefix="edubot-tests-"))
 os.environ["EDUBOT_INDEX_DIR"] = str(_RUN_DIR / "index")
 os.environ["EDUBOT_REPORTS_DIR"] = str(_RUN_DIR / "reports")
 
-from edubot.chunk import chunk_corpus  # noqa: E402
-from edubot.clean import Vocabulary  # noqa: E402
-from edubot.config import PROJECT_ROOT, Config  # noqa: E402
-from edubot.corpus import load_corpus  # noqa: E402
+from edubot.chunk import chunk_corpus
+from edubot.clean import Vocabulary
+from edubot.config import PROJECT_ROOT, Config
+from edubot.corpus import load_corpus
 
 CORPUS = PROJECT_ROOT / "corpus"
 PAK = "pak-2012-adsc-case-report"

@@ -102,9 +102,8 @@ SENTENCES = [
 ]
 
 
-MARKERS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-           "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split()
-SERIES = "hospital clinic ward cohort registry survey trial audit review sample group panel".split()
+MARKERS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth"]
+SERIES = ["hospital", "clinic", "ward", "cohort", "registry", "survey", "trial", "audit", "review", "sample", "group", "panel"]
 
 
 def _paragraphs(section_index: int, n: int) -> list[str]:

@@ -1,4 +1,5 @@
 from conftest import PAK
+
 from edubot.abbreviations import corpus_abbreviations, expand, find_abbreviations, long_form
 from edubot.index import bm25_tokens, index_text, passage_abbreviations
 

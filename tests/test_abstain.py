@@ -2,9 +2,8 @@
 
 import math
 
-import pytest
-
 import numpy as np
+import pytest
 
 from edubot.abstain import FEATURES, AbstentionModel, Signals, cross_validated, fit_model, for_corpus, load_model
 

@@ -1,8 +1,8 @@
 import json
 
 import pytest
-
 from conftest import CLINIC, PAK
+
 from edubot import templates
 from edubot.clean import quote_matches_source
 

@@ -2,12 +2,12 @@
 import re
 
 import pytest
-
 from conftest import CLINIC, PAK, write_doc
+from pdfs import make_pdf
+
 from edubot.chunk import chunk_corpus, chunk_corpus_report, citation_numbers, recover_text, split_sentences
 from edubot.clean import quote_matches_source
 from edubot.corpus import load_corpus
-from pdfs import make_pdf
 
 
 def test_provenance_round_trip(corpus, vocabulary, passages):
@@ -220,7 +220,7 @@ def test_a_table_ends_at_prose_or_at_its_page_end(tmp_path):
 def test_damaged_numbers_are_held_back_and_listed(tmp_path):
     pages = [["Results", PROSE[0], "The mean change was \x1f0.40 mmol per litre in the treated group of patients.",
               "", "Discussion", PROSE[1]]]
-    corpus, result = _pdf_passages(tmp_path, pages)
+    _, result = _pdf_passages(tmp_path, pages)
     assert not any("0.40" in p.text for p in result.passages)
     held = result.held_back
     assert len(held) >= 1 and all(h.doc_id == "paper" and "U+001F" in h.reason for h in held)

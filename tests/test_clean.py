@@ -1,8 +1,8 @@
 import unicodedata
 
 import pytest
-
 from conftest import PAK
+
 from edubot.clean import (
     clean,
     furniture_mask,
@@ -191,7 +191,7 @@ def test_glyph_bullets_become_bullets():
 # ---------------------------------------------------------------- issue 13: PDF page furniture
 
 def test_page_margins_repeat_across_pages_once_digits_are_masked():
-    words = "hip knee bone joint marrow cartilage femur pelvis tendon ligament muscle nerve".split()
+    words = ["hip", "knee", "bone", "joint", "marrow", "cartilage", "femur", "pelvis", "tendon", "ligament", "muscle", "nerve"]
     body = [f"The {words[i]} is described on this page, and the {words[i + 4]} on the next one." for i in range(4)]
     pages = [
         ["Journal of Hips 2010, 4:1", body[0], "* Correspondence: a@b.org", "© 2010 The authors; licensee X."],
@@ -225,7 +225,8 @@ def test_sentences_run_on_across_a_page_break():
 # ---------------------------------------------------------------- issue 15: furniture by the sentence
 
 def test_a_phrase_never_takes_its_paragraph_with_it():
-    assert furniture_mask(["Osteonecrosis is bone death. It often affects the hip. Learn more about it. "
-                           "Call 555-123-4567 for an appointment. Treatment depends on the stage."]) == [False]
+    paragraph = ("Osteonecrosis is bone death. It often affects the hip. Learn more about it. "
+                 "Call 555-123-4567 for an appointment. Treatment depends on the stage.")
+    assert furniture_mask([paragraph]) == [False]
     assert furniture_sentence("Learn more about it.") and furniture_sentence("Call 555-123-4567 for an appointment.")
     assert not furniture_sentence("It often affects the hip.")

@@ -1,6 +1,7 @@
 import json
 
 from conftest import PAK
+
 from edubot.cli import main
 
 

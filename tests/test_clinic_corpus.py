@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import write_doc
 
 from edubot import cli, config
 from edubot.config import Config, corpus_home
-
-from conftest import write_doc
 
 PAGES = {
     "gout-basics": ("Gout\n\nGout is a kind of arthritis that causes sudden, severe attacks of pain, swelling and redness "
@@ -50,8 +49,7 @@ def clinic(tmp_path, monkeypatch):
         write_doc(corpus, doc_id, text, title=text.split("\n")[0], source_type="patient_education")
     questions = tmp_path / "questions.jsonl"
     with open(questions, "w", encoding="utf-8") as fh:
-        for i, (q, expect) in enumerate(QUESTIONS):
-            fh.write(json.dumps({"id": f"c{i}", "question": q, "expect": expect, "split": "dev" if i % 2 else "test"}) + "\n")
+        fh.writelines(json.dumps({"id": f"c{i}", "question": q, "expect": expect, "split": "dev" if i % 2 else "test"}) + "\n" for i, (q, expect) in enumerate(QUESTIONS))
     return root, corpus, questions
 
 

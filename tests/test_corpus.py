@@ -1,10 +1,10 @@
 import json
 
 import pytest
-
 from conftest import CLINIC, PAK, write_doc
-from edubot.corpus import CorpusError, load_corpus, read_sidecar
 from pdfs import make_blank_pdf, make_encrypted_pdf, make_pdf
+
+from edubot.corpus import CorpusError, load_corpus, read_sidecar
 
 
 def test_bundled_corpus_loads_cleanly(corpus):

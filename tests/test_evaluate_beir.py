@@ -21,12 +21,10 @@ def tiny_beir(tmp_path):
         ("D6", "Fat stem cells", "Adipose tissue-derived stem cells were injected into the hip of two patients."),
     ]
     with open(folder / "corpus.jsonl", "w") as fh:
-        for i, t, x in docs:
-            fh.write(json.dumps({"_id": i, "title": t, "text": x}) + "\n")
+        fh.writelines(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, t, x in docs)
     queries = [("Q1", "tantalum implant"), ("Q2", "statins and breast cancer"), ("Q3", "bone death from lost blood flow")]
     with open(folder / "queries.jsonl", "w") as fh:
-        for i, t in queries:
-            fh.write(json.dumps({"_id": i, "text": t}) + "\n")
+        fh.writelines(json.dumps({"_id": i, "text": t}) + "\n" for i, t in queries)
     (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nQ1\tD1\t2\nQ2\tD3\t1\nQ3\tD5\t2\n")
     return folder
 
@@ -107,6 +105,7 @@ def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder, kind_bonus):
     """The same documents, as a corpus folder and as a BEIR folder: the product's search and eval-beir
     give the same order and the same scores for the same question (one ranking path)."""
     from conftest import write_doc
+
     from edubot.evaluate import build_engine, load_beir
     from edubot.index import build_index, load_index
     from edubot.retrieve import RankingSettings, Retriever
@@ -127,8 +126,7 @@ def test_eval_beir_ranks_exactly_as_the_product(tmp_path, embedder, kind_bonus):
         for doc_id, (title, text) in docs.items():  # the product's passages carry their section ("Main text")
             fh.write(json.dumps({"_id": doc_id, "title": title, "text": f"Main text. {text}"}) + "\n")
     with open(beir_dir / "queries.jsonl", "w") as fh:
-        for i, q in enumerate(questions):
-            fh.write(json.dumps({"_id": f"q{i}", "text": q}) + "\n")
+        fh.writelines(json.dumps({"_id": f"q{i}", "text": q}) + "\n" for i, q in enumerate(questions))
     (beir_dir / "qrels" / "test.tsv").write_text("".join(f"q{i}\tstatins\t1\n" for i in range(len(questions))))
 
     cfg = Config(corpus_dir=corpus_dir, index_dir=tmp_path / "index", kind_bonus=kind_bonus)
@@ -157,15 +155,13 @@ def test_question_kinds_are_read_from_the_benchmark_and_learned(tmp_path, embedd
         "gout-2": "Gout attacks are treated with anti-inflammatory medicines, colchicine or steroids.",
     }
     with open(folder / "corpus.jsonl", "w") as fh:
-        for doc_id, text in docs.items():
-            fh.write(json.dumps({"_id": doc_id, "title": doc_id.split("-")[0], "text": text}) + "\n")
+        fh.writelines(json.dumps({"_id": doc_id, "title": doc_id.split("-")[0], "text": text}) + "\n" for doc_id, text in docs.items())
     questions = [("q1", "What are the symptoms of flu?", "symptoms", "flu-1"),
                  ("q2", "What are the treatments for flu?", "treatment", "flu-2"),
                  ("q3", "What are the symptoms of gout?", "symptoms", "gout-1"),
                  ("q4", "What are the treatments for gout?", "treatment", "gout-2")]
     with open(folder / "queries.jsonl", "w") as fh:
-        for qid, text, kind, _ in questions:
-            fh.write(json.dumps({"_id": qid, "text": text, "metadata": {"qtype": kind}}) + "\n")
+        fh.writelines(json.dumps({"_id": qid, "text": text, "metadata": {"qtype": kind}}) + "\n" for qid, text, kind, _ in questions)
     (folder / "qrels" / "dev.tsv").write_text("".join(f"{qid}\t{doc}\t1\n" for qid, _, _, doc in questions))
 
     beir = load_beir(folder, "dev")

@@ -1,13 +1,12 @@
 import shutil
 
 import pytest
-
 from conftest import CORPUS, PAK
+
 from edubot.config import Config
 from edubot.corpus import load_corpus
-from edubot.index import (CURRENT, IndexError_, build_index, current_generation, load_index,
-                          read_manifest, stale_reasons)
-from edubot.retrieve import open_retriever, forget_retrievers
+from edubot.index import CURRENT, IndexError_, build_index, current_generation, load_index, read_manifest, stale_reasons
+from edubot.retrieve import forget_retrievers, open_retriever
 
 
 def test_manifest_records_what_the_index_was_built_from(built, corpus, passages):
@@ -80,7 +79,7 @@ def test_missing_passages_file_is_named(cfg_index, built, tmp_path):
 
 
 def test_interrupted_build_leaves_the_previous_index(cfg_index, built, corpus, embedder, tmp_path):
-    dst, gen = _copy_index(cfg_index, tmp_path)
+    dst, _ = _copy_index(cfg_index, tmp_path)
     cfg = cfg_index.replace(index_dir=dst)
     before = (dst / CURRENT).read_text()
 
@@ -98,7 +97,7 @@ def test_interrupted_build_leaves_the_previous_index(cfg_index, built, corpus, e
 def test_failed_save_keeps_the_previous_index(cfg_index, built, corpus, embedder, tmp_path, monkeypatch):
     import faiss
 
-    dst, gen = _copy_index(cfg_index, tmp_path)
+    dst, _ = _copy_index(cfg_index, tmp_path)
     cfg = cfg_index.replace(index_dir=dst)
     before = (dst / CURRENT).read_text()
 
