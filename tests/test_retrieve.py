@@ -5,7 +5,7 @@ from conftest import CLINIC, PAK
 from edubot.config import Config
 from edubot.fusion import Fusion
 from edubot.index import bm25_tokens
-from edubot.retrieve import RankingSettings, read_intent
+from edubot.retrieve import RankingSettings, defines_term, read_intent
 
 
 def top_texts(retriever, query, k=3, **kw):
@@ -108,6 +108,15 @@ def test_what_is_x_prefers_the_passage_that_defines_x(retriever):
     """Every passage of the clinic page carries "Core decompression" in its title; the one defining it comes first."""
     hits = retriever.search("What is core decompression surgery?", k=3)
     assert hits[0].passage.doc_id == CLINIC and "This surgical procedure involves drilling" in hits[0].passage.text
+
+
+def test_what_x_contains_counts_as_defining_x():
+    """"What is in X" asks what X is made of: "X contains ..." answers it, as "X is a ..." answers "what is X"."""
+    term = read_intent("what is in platelet rich plasma").defines
+    assert defines_term("Platelet rich plasma contains multiple growth factors.", term, "")
+    assert defines_term("Platelet rich plasma is made up of plasma and platelets.", term, "")
+    assert not defines_term("Platelet rich plasma was injected into the hip.", term, "")
+    assert not defines_term("The kit contains platelet rich plasma.", term, "")
 
 
 def test_count_question_prefers_the_count_in_the_named_document(retriever):

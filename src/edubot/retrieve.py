@@ -155,7 +155,8 @@ _DEFINITION_QUESTION = re.compile(
 )
 # "X is a ...", "X involves ...", "X (also called Y) refers to ...": the verbs that define.
 _DEFINING = (r"(?:is|are)\s+(?:an?|the|one|also|defined|when|any|caused|characteri[sz]ed|called|known)\b"
-             r"|(?:refers?|refer)\s+to\b|means\b|involves?\b|consists?\s+of\b|describes?\b|occurs?\s+when\b|happens?\s+when\b")
+             r"|(?:refers?|refer)\s+to\b|means\b|involves?\b|consists?\s+of\b|contains?\b|(?:is|are)\s+(?:made|composed)\s+(?:up\s+)?of\b"
+             r"|describes?\b|occurs?\s+when\b|happens?\s+when\b")
 _SUBJECT_DEFINED = re.compile(rf"^\W*(?:in\s+)?(?P<subject>[^.;:!?]{{1,90}}?)\s*,?\s+(?:{_DEFINING})", re.IGNORECASE)
 _IN_X = re.compile(r"^\W*in\s+(?P<subject>[^,.;:]{1,60}),", re.IGNORECASE)
 _ANAPHOR = re.compile(rf"^\W*(?:this|these|that|it|the)\b(?:\s+[\w-]+){{0,3}}\s+(?:{_DEFINING})", re.IGNORECASE)
