@@ -766,3 +766,46 @@ def test_a_faint_with_other_signs_and_purpose_of_ones_own_still_count():
             ("she stopped her prednisone last week, now vomiting and nearly fainted twice, really confused", "adrenal_crisis"),
             ("i stopped my insulin on purpose three days ago", "suicide_self_harm")):
         assert category in rule_categories(text), text
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # A stroke's signs that pass are a TIA: still 999 (NHS: "even if the symptoms disappear").
+    ("Dad's face dropped on one side and his arm went weak for ten minutes, he's back to normal now", "stroke"),
+    ("my wife's speech went slurred at dinner and her left side went numb, better now", "stroke"),
+    # A seizure past five minutes, or rescue medicine that has not worked.
+    ("my son has been fitting for seven minutes and the buccal midazolam did not work", "unconscious_seizure"),
+    # A small child working to breathe.
+    ("my 10 month old is grunting every breath and his nostrils are flaring", "breathing"),
+    ("toddler's tummy keeps sucking in under his ribs when he breathes", "breathing"),
+    # Extra doses and a partner who could not wake the writer: "for ages" is not a chronic state.
+    ("took a double dose of my oxycodone, my partner could not wake me for ages", "overdose_poisoning"),
+    # A weekly medicine taken daily.
+    ("I take methotrexate on Mondays but I think I have been taking it every day this week", "overdose_poisoning"),
+    # A leg shortened after a fall, or with the leg unable to take weight (a dislocated replacement).
+    ("my mum fell in the garden and now her leg looks shorter", "hip_fracture"),
+    ("heard a click in my new hip, the leg is shorter and I cannot put weight on it", "hip_fracture"),
+    # Self-harm told with a reason to punish oneself; suicidal talk from the crisis lines' warning signs.
+    ("I pick my skin until it bleeds when things go wrong, it's like I deserve the pain", "suicide_self_harm"),
+    ("would it be peaceful if I took all my sleeping tablets", "suicide_self_harm"),
+    ("I've been looking up ways to go that would look like an accident", "suicide_self_harm"),
+    ("my family would honestly be better off if they did not have to care for me", "suicide_self_harm"),
+    ("just wanted to say goodbye, you've been kind", "suicide_self_harm"),
+])
+def test_red_flags_from_the_minimised_bank_are_emergencies(text, category):
+    """From dev-ab's first read (emergencies played down): signs that passed, a long seizure, a child's hard
+    breathing, a weekly medicine taken daily, self-harm as punishment and indirect suicidal talk."""
+    assert category in rule_categories(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "can avascular necrosis make one leg shorter than the other?",
+    "is AVN in both hips always all at once or one after the other?",
+    "what's the phone number for poison control in the US",
+    "I wanted to die of embarrassment when the nurse saw my scar. what is core decompression?",
+    "general question: how can you tell a broken hip from a bruise after a fall?",
+    "I take methotrexate once a week and folic acid every day, what is AVN?",
+])
+def test_symptoms_asked_about_and_figures_of_speech_are_not_emergencies(text):
+    """Leg shortening is an AVN symptom patients ask about (an emergency only after a fall or with a leg that
+    takes no weight); "all at once" alone is not tablets; "the US" is not "us"; a general question says so."""
+    assert rule_categories(text) == [], text

@@ -221,7 +221,8 @@ class Lexicon:
         return found
 
 
-_FIRST_PERSON = re.compile(r"(?<![\w'])(i|i am|me|my|mine|we|us|our|myself)(?![\w'])")
+# "us" but not "the US" ("what's the number for poison control in the US?" is about no one).
+_FIRST_PERSON = re.compile(r"(?<![\w'])(i|i am|me|my|mine|we|(?<!the )us|our|myself)(?![\w'])")
 
 
 def _first_person(sentence: str) -> bool:
