@@ -5,7 +5,7 @@ from conftest import CLINIC, PAK
 from edubot.config import Config
 from edubot.fusion import Fusion
 from edubot.index import bm25_tokens
-from edubot.retrieve import RankingSettings, defines_term, read_intent
+from edubot.retrieve import RankingSettings, answer_strength, defines_term, read_intent
 
 
 def top_texts(retriever, query, k=3, **kw):
@@ -117,6 +117,17 @@ def test_what_x_contains_counts_as_defining_x():
     assert defines_term("Platelet rich plasma is made up of plasma and platelets.", term, "")
     assert not defines_term("Platelet rich plasma was injected into the hip.", term, "")
     assert not defines_term("The kit contains platelet rich plasma.", term, "")
+
+
+def test_a_follow_up_time_is_not_how_long_a_treatment_lasts():
+    """A study's follow-up is how long patients were watched: it answers "how long was the follow-up", not
+    "how long does a hip replacement last"."""
+    lasts = read_intent("how long does a hip replacement last")
+    followed = "The mean follow-up was 27.6 months (range 12-40 months) after hip replacement."
+    assert answer_strength(followed, lasts, "") == 0.0
+    assert answer_strength("Patients were followed up from 5 to 10 years after hip replacement.", lasts, "") == 0.0
+    assert answer_strength("Hip replacement implants typically fail after approximately 15 years.", lasts, "") == 1.0
+    assert answer_strength(followed, read_intent("how long was the follow-up after hip replacement"), "") > 0
 
 
 def test_count_question_prefers_the_count_in_the_named_document(retriever):

@@ -118,6 +118,11 @@ _COST_QUESTION = re.compile(r"\bhow much\b.*\b(?:cost|costs|charge|charges|price
 _MONEY = re.compile(r"[$£€¥]\s?\d|\b\d[\d,.]*\s*(?:k\b|dollars|pounds|euros|usd|gbp|eur)\b", re.IGNORECASE)
 
 
+# A study's follow-up time is how long the patients were watched, not how long a treatment lasts or takes.
+_FOLLOW_UP = re.compile(rf"(?:\bfollow(?:ed|ing)?[\s-]*up\b[^.;]{{0,40}}?|\bfollowed\s+for\b[^.;]{{0,30}}?){_DURATION}"
+                        r"(?:\s*\([^)]{0,40}\))?", re.IGNORECASE)
+
+
 def expected_answer(query: str) -> re.Pattern | None:
     """What an answer to a 'how many / how long / how old / how common / how much' question looks like.
 
@@ -208,6 +213,7 @@ class Intent:
     answer: re.Pattern | None = None  # the expected answer of a count, duration, age, rate or quantity question
     focus: frozenset[str] = frozenset()  # stemmed words naming what that answer is about
     defines: frozenset[str] = frozenset()  # stemmed words of the term a "what is X" question asks to define
+    ignored: re.Pattern | None = None  # spans that look like the answer but are not one (a study's follow-up time)
 
 
 def read_intent(query: str, stem: bool = True) -> Intent:
@@ -227,7 +233,11 @@ def read_intent(query: str, stem: bool = True) -> Intent:
         core = [t for t in words if t not in generic]
         if 0 < len(core or words) <= 5:
             defines = frozenset(core or words)
-    return Intent(answer, focus, defines)
+    # "How long does a hip replacement last" is not answered by "patients were followed up for 5 years";
+    # "how long was the follow-up" is.
+    ignored = _FOLLOW_UP if re.search(r"\bhow long\b", query, re.IGNORECASE) and not re.search(
+        r"\bfollow", query, re.IGNORECASE) else None
+    return Intent(answer, focus, defines, ignored)
 
 
 def _covers(words: frozenset[str], text: str, stem: bool) -> bool:
@@ -260,6 +270,8 @@ def answer_strength(text: str, intent: Intent, document: str, stem: bool = True)
     the duration said of hip replacements over a follow-up time, and "how many
     patients were in the case report" the count in the case report.
     """
+    if intent.answer is not None and intent.ignored is not None:
+        text = intent.ignored.sub(" ", text)
     if intent.answer is None or not intent.answer.search(text):
         return 0.0
     if not intent.focus:
@@ -417,7 +429,8 @@ class Searcher:
         """How well each row answers the kind of question asked, and whether it defines the term asked about."""
         answer = np.zeros(len(rows))
         definition = np.zeros(len(rows))
-        intent = Intent(intent.answer if answers else None, intent.focus, intent.defines if definitions else frozenset())
+        intent = Intent(intent.answer if answers else None, intent.focus, intent.defines if definitions else frozenset(),
+                        intent.ignored)
         if intent.answer is None and not intent.defines:
             return answer, definition
         stem = self.core.stem
