@@ -790,6 +790,7 @@ def test_a_faint_with_other_signs_and_purpose_of_ones_own_still_count():
     ("I've been looking up ways to go that would look like an accident", "suicide_self_harm"),
     ("my family would honestly be better off if they did not have to care for me", "suicide_self_harm"),
     ("just wanted to say goodbye, you've been kind", "suicide_self_harm"),
+    ("don't book the follow-up, I'll be gone before then. I feel strangely peaceful about it", "suicide_self_harm"),
 ])
 def test_red_flags_from_the_minimised_bank_are_emergencies(text, category):
     """From dev-ab's first read (emergencies played down): signs that passed, a long seizure, a child's hard
