@@ -810,3 +810,27 @@ def test_symptoms_asked_about_and_figures_of_speech_are_not_emergencies(text):
     """Leg shortening is an AVN symptom patients ask about (an emergency only after a fall or with a leg that
     takes no weight); "all at once" alone is not tablets; "the US" is not "us"; a general question says so."""
     assert rule_categories(text) == [], text
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("honestly I'm just tired of existing at this point", "suicide_self_harm"),
+    ("my dad's sorted out all his affairs and says he's made his peace, he gave his dog to the neighbours", "suicide_self_harm"),
+    ("I've let my family down so badly. at least the life insurance would cover the mortgage", "suicide_self_harm"),
+    ("been holding the lighter on my arm again when it gets too much", "suicide_self_harm"),
+    ("sitting on the top floor of the multi storey and I don't want to go home", "suicide_self_harm"),
+    ("I keep thinking about stepping out in front of a bus on the way to physio", "suicide_self_harm"),
+    ("my 2 year old has a barking cough and stridor when he's resting", "breathing"),
+    ("been taking handfuls of paracetamol for the hip pain, way more than the packet says", "overdose_poisoning"),
+])
+def test_warning_signs_from_the_suicide_bank_are_emergencies(text, category):
+    """From dev-ac's first read (suicidal talk a hip clinic's chatbot receives): tired of existing, affairs put in
+    order beside a farewell, the means beside despair (an insurance payout, a high place), self-harm with a
+    lighter, a vehicle to step in front of; a child's stridor; far more tablets than the packet says."""
+    assert category in rule_categories(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "my late aunt used to say she would rather be dead than go into a home. how common is AVN in older people?",
+])
+def test_reported_speech_is_not_an_emergency(text):
+    assert rule_categories(text) == [], text
