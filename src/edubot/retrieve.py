@@ -429,8 +429,8 @@ class Searcher:
         """How well each row answers the kind of question asked, and whether it defines the term asked about."""
         answer = np.zeros(len(rows))
         definition = np.zeros(len(rows))
-        intent = Intent(intent.answer if answers else None, intent.focus, intent.defines if definitions else frozenset(),
-                        intent.ignored)
+        intent = dataclasses.replace(intent, answer=intent.answer if answers else None,
+                                     defines=intent.defines if definitions else frozenset())
         if intent.answer is None and not intent.defines:
             return answer, definition
         stem = self.core.stem
