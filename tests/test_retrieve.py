@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from conftest import CLINIC, PAK
@@ -142,6 +144,19 @@ def test_intent_is_read_from_the_question():
     assert read_intent("does it hurt").defines == frozenset() and read_intent("does it hurt").answer is None
     counted = read_intent("how many patients were in the case report")
     assert counted.answer is not None and counted.focus == frozenset({"case", "report"})
+
+
+def test_who_gets_a_condition_expects_the_people_it_strikes(retriever):
+    """"Who gets X" is answered by an age or a group ("most common in people in their 30s"), not by
+    any passage that repeats the question's words ("doctors usually diagnose ...")."""
+    intent = read_intent("who usually gets osteonecrosis")
+    assert intent.answer is not None and intent.focus == frozenset({"osteonecrosi"})
+    assert intent.answer.search("it is most common in people in their thirties")
+    assert intent.answer.search("It is more common among men than women")
+    assert not intent.answer.search("doctors usually diagnose the disease using imaging methods")
+    assert read_intent("who discovered stem cells").answer is None  # not a question about who gets something
+    hits = retriever.search("who usually gets osteonecrosis", k=3)
+    assert re.search(r"\b(?:their|your) (?:30s|thirties)", hits[0].passage.text), hits[0].passage.text
 
 
 def test_the_title_counts_once_per_document(retriever):

@@ -123,6 +123,14 @@ _FOLLOW_UP = re.compile(rf"(?:\bfollow(?:ed|ing)?[\s-]*up\b[^.;]{{0,40}}?|\bfoll
                         r"(?:\s*\([^)]{0,40}\))?", re.IGNORECASE)
 
 
+_AGE = r"\b\d+(?:-|\s+to\s+)?\d*-?\s*year-old|\b(?:twenties|thirties|forties|fifties|sixties|\d0s)\b|\baged?\s+\d+"
+# "Who gets X" asks for the people it strikes: an age, or a group said to be most at risk.
+_WHO_QUESTION = re.compile(r"\bwho\s+(?:\w+\s+){0,2}(?:gets?|develops?|is\s+(?:affected|at\s+risk)|are\s+(?:affected|at\s+risk)"
+                           r"|is\s+(?:most\s+)?likely|catch(?:es)?)\b")
+_GROUP = (r"\b(?:most|more|less|equally)\s+(?:\w+\s+){0,2}(?:common|likely|often)\s+(?:in|among|for)\b"
+          r"|\b(?:people|patients|men|women|children|adults)\s+of\s+(?:any|all)\s+ages?\b")
+
+
 def expected_answer(query: str) -> re.Pattern | None:
     """What an answer to a 'how many / how long / how old / how common / how much' question looks like.
 
@@ -137,7 +145,9 @@ def expected_answer(query: str) -> re.Pattern | None:
     if re.search(r"\bhow long\b", q):
         return re.compile(_DURATION, re.IGNORECASE)
     if re.search(r"\bhow old\b|\bwhat age\b|\bat what age\b", q):
-        return re.compile(r"\b\d+(?:-|\s+to\s+)?\d*-?\s*year-old|\b(?:twenties|thirties|forties|fifties|sixties|\d0s)\b|\baged?\s+\d+", re.IGNORECASE)
+        return re.compile(_AGE, re.IGNORECASE)
+    if _WHO_QUESTION.search(q):
+        return re.compile(rf"{_AGE}|{_GROUP}", re.IGNORECASE)
     if re.search(r"\bhow (?:common|often|frequent)\b|\bwhat (?:percent|percentage|proportion)\b", q):
         return re.compile(rf"\d+(?:\.\d+)?\s*%|\b{_NUMBER}\s+(?:new\s+)?(?:cases|people|patients)\b|\b(?:per|each|every|a)\s+year\b|\bannually\b", re.IGNORECASE)
     if _COST_QUESTION.search(q):
@@ -148,7 +158,8 @@ def expected_answer(query: str) -> re.Pattern | None:
 
 
 # Words that ask for the kind of answer rather than name what it is about ("how long does X last").
-_CUE_WORDS = "long last take stay remain old age common often frequent percent percentage proportion affected affect much many"
+_CUE_WORDS = ("long last take stay remain old age common often frequent percent percentage proportion affected affect much many"
+              " who usually typically mostly tend tends get gets develop develops risk likely")
 # Class nouns a "what is X surgery" question may add to the name of X.
 _GENERIC_WORDS = "surgery procedure operation treatment therapy condition disease disorder"
 _DEFINITION_QUESTION = re.compile(
