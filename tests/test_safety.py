@@ -834,3 +834,36 @@ def test_warning_signs_from_the_suicide_bank_are_emergencies(text, category):
 ])
 def test_reported_speech_is_not_an_emergency(text):
     assert rule_categories(text) == [], text
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("I wake up most days and honestly I'm disappointed that I woke at all", "suicide_self_harm"),
+    ("grandad keeps telling the nurses he is going home to God soon and he's given away his medals", "suicide_self_harm"),
+    ("been up all night reading about painless ways to go", "suicide_self_harm"),
+    ("I'm not going to carry on with any of this, I'm so tired of this life", "suicide_self_harm"),
+    ("to be honest I don't see myself being around by the spring", "suicide_self_harm"),
+    ("had a nerve block in my back this morning, now there's numbness round my groin", "cauda_equina"),
+    ("sciatica for a week and tonight I'm unable to pass urine at all", "cauda_equina"),
+])
+def test_indirect_talk_and_red_flags_from_the_crisis_bank_are_emergencies(text, category):
+    """From dev-ad's first read (indirect suicidal talk, played-down red flags): disappointed to wake, going home
+    to God with belongings given away, painless ways to go, no carrying on, not seeing oneself around; numbness
+    in the groin and urine that will not pass with back trouble."""
+    assert category in rule_categories(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "I took an overdose when I was 19. That's all behind me now and I'm well. Does AVN run in families?",
+    "found unconscious with a hypo years back, my diabetes is well controlled now. can diabetics have PRP?",
+    "anaphylaxis to a wasp sting years ago, I keep an epipen just in case. is PRP safe with allergies?",
+    "my mum will kill me if I miss another shift. how long is recovery after core decompression?",
+    "gonna die of boredom stuck on the sofa, what exercises are ok with AVN",
+    "this insurance claim is going to be the end of me. does insurance cover core decompression?",
+    "how should our receptionists respond if a patient says they want to die? writing a policy for the clinic",
+    "is self-harm more common in people with chronic pain? it's for a blog post",
+])
+def test_a_crisis_told_as_behind_one_idioms_and_policy_questions_are_not_emergencies(text):
+    """A past overdose, faint or reaction the writer says is behind them and under control, an epipen carried
+    just in case, someone else who "will kill me", dying of boredom, a thing that "will be the end of me", and
+    questions about crisis talk for a policy or a blog."""
+    assert rule_categories(text) == [], text
