@@ -867,3 +867,33 @@ def test_a_crisis_told_as_behind_one_idioms_and_policy_questions_are_not_emergen
     just in case, someone else who "will kill me", dying of boredom, a thing that "will be the end of me", and
     questions about crisis talk for a policy or a blog."""
     assert rule_categories(text) == [], text
+
+
+@pytest.mark.parametrize("text", [
+    "please tell the nurses it's not their fault. I won't need the follow up after all",
+    "gave my fishing rods to my nephew today. felt lighter. do I need to cancel the follow up?",
+    "hypothetically would a fall from a balcony look like an accident? wouldn't want my kids to know",
+    "how does a life policy pay out if the death is ruled accidental",
+])
+def test_goodbyes_beside_no_future_and_a_death_made_to_look_accidental_are_suicidal(text):
+    """From dev-af's first read: a goodbye or belongings given away beside no future ("won't need the follow
+    up", "felt lighter"), a death made to look accidental even when asked "hypothetically" by a writer who names
+    their own children, and how a death "ruled accidental" pays out."""
+    assert "suicide_self_harm" in rule_categories(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "I nearly fainted in the MRI last time (claustrophobia, was fine after). is CT as good for AVN?",
+    "if someone is having a stroke should you give them water? doing a first aid course",
+    "the consent form lists anaphylaxis as a rare risk, what does that mean?",
+    "overdosed once, ten years ago, and I've been well since. what are the long term effects of paracetamol?",
+    "should I give up drinking now I've got AVN?",
+    "I'm confused why an x-ray can be normal if it's still AVN",
+    "my mum cannot breathe well since this morning and she is gasping",
+])
+def test_a_past_faint_first_aid_a_listed_risk_and_giving_up_drink_are_not_emergencies(text):
+    """A faint the writer was fine after, a first-aid question about someone else, a risk a consent form lists,
+    an overdose long past, giving up drink, and being confused why: none is an emergency now. The last line is
+    one (breathing "well since this morning" is not "well since")."""
+    emergency = text.startswith("my mum cannot breathe")
+    assert bool(rule_categories(text)) == emergency, text
