@@ -83,7 +83,7 @@ def test_held_out_banks_meet_the_targets_they_meet(held_out):
     assert held_out["off_topic_answered"]["rate"] <= 0.10
     assert held_out["answerable_answered"]["rate"] >= 0.9
     assert held_out["abstention_precision"]["rate"] >= 0.9 and held_out["abstention_recall"]["rate"] >= 0.9
-    assert held_out["answerable_flagged"]["rate"] <= 0.03  # 0.027 (18/677) when first met; 0.024 (33/1,354) on fourteen banks
+    assert held_out["answerable_flagged"]["rate"] <= 0.03  # 0.027 (18/677) when first met; 0.022 (30/1,354) on fourteen banks
     # A regression floor, not the target: set below what was measured here (urgent 0.993; the target is the
     # xfail below), so a fall back towards the old 1-in-4 catch rate cannot pass silently behind an expected failure.
     assert held_out["urgent_recall"]["rate"] >= 0.98
@@ -91,7 +91,7 @@ def test_held_out_banks_meet_the_targets_they_meet(held_out):
 
 # Targets not met on the held-out banks (README "Triage"; issue 10 stays open for them). strict: when one starts
 # to hold, the run says so, and the mark comes off.
-@pytest.mark.xfail(strict=True, reason="urgent recall 0.993 (2688/2706) on the held-out banks; target 1.0")
+@pytest.mark.xfail(strict=True, reason="urgent recall 0.993 (2686/2706) on the held-out banks; target 1.0")
 def test_held_out_urgent_recall_is_total(held_out):
     assert held_out["urgent_recall"]["rate"] == 1.0
 
