@@ -889,11 +889,13 @@ def test_goodbyes_beside_no_future_and_a_death_made_to_look_accidental_are_suici
     "overdosed once, ten years ago, and I've been well since. what are the long term effects of paracetamol?",
     "should I give up drinking now I've got AVN?",
     "I'm confused why an x-ray can be normal if it's still AVN",
-    "my mum cannot breathe well since this morning and she is gasping",
 ])
 def test_a_past_faint_first_aid_a_listed_risk_and_giving_up_drink_are_not_emergencies(text):
     """A faint the writer was fine after, a first-aid question about someone else, a risk a consent form lists,
-    an overdose long past, giving up drink, and being confused why: none is an emergency now. The last line is
-    one (breathing "well since this morning" is not "well since")."""
-    emergency = text.startswith("my mum cannot breathe")
-    assert bool(rule_categories(text)) == emergency, text
+    an overdose long past, giving up drink, and being confused why: none is an emergency now."""
+    assert rule_categories(text) == [], text
+
+
+def test_breathing_badly_since_the_morning_is_not_an_emergency_told_as_over():
+    """"Been well since" ends a past crisis; "cannot breathe well since this morning" is a crisis now."""
+    assert "breathing" in rule_categories("my mum cannot breathe well since this morning and she is gasping")
