@@ -132,11 +132,11 @@ _GROUP = (r"\b(?:most|more|less|equally)\s+(?:\w+\s+){0,2}(?:common|likely|often
 
 
 def expected_answer(query: str) -> re.Pattern | None:
-    """What an answer to a 'how many / how long / how old / how common / how much' question looks like.
+    """What an answer to a 'how many / how long / how old / how common / how much / who gets' question looks like.
 
     Classic answer-type matching: "how many patients" expects a number near
     "patients", "how long" a duration, "what age" an age, "how much does it
-    cost" a sum of money. Other questions: None.
+    cost" a sum of money, "who gets X" an age or a group X is most common in. Other questions: None.
     """
     q = query.lower()
     m = re.search(r"\bhow many\s+([a-z]+)", q)
