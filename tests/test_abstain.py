@@ -5,7 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from edubot.abstain import FEATURES, AbstentionModel, Signals, cross_validated, fit_model, for_corpus, load_model
+from edubot.abstain import (FEATURES, AbstentionModel, Signals, choose_threshold, cross_validated, fit_model, for_corpus, group_folds,
+                            load_model, quality)
+from edubot.evaluate import wilson
 
 
 def test_a_question_asking_for_no_kind_of_answer_leaves_that_signal_missing():
@@ -111,3 +113,37 @@ def test_cross_validation_scores_both_models_on_questions_they_did_not_see():
     # The general model sees identical evidence everywhere: no better than chance (held-out folds even lean
     # against it, their share of answerable questions being the complement of the training folds').
     assert auc(cv.scoped) > 0.8 and auc(cv.general) < 0.6
+
+
+def test_group_folds_keep_each_writers_messages_in_one_fold():
+    groups = [f"w{i}" for i in range(20) for _ in range(5 + i % 7)]
+    fold_of = group_folds(groups, folds=5)
+    for g in set(groups):
+        assert len({int(fold_of[i]) for i, x in enumerate(groups) if x == g}) == 1
+    assert len(set(fold_of.tolist())) == 5
+
+
+def test_group_folds_deal_out_a_group_too_large_to_keep_whole():
+    groups = ["big"] * 600 + [f"w{i}" for i in range(40) for _ in range(10)]
+    fold_of = group_folds(groups, folds=5)
+    assert len({int(f) for f in fold_of[:600]}) == 5
+    sizes = np.bincount(fold_of, minlength=5)
+    assert sizes.max() - sizes.min() < 120
+
+
+def test_the_threshold_keeps_precision_and_recall_above_the_floor_with_confidence_not_just_on_average():
+    # 1,000 unanswerable questions spread over [0, 0.55), 1,000 answerable ones over [0.5, 1): recall reaches
+    # 0.9 on average at about 0.495, where no answerable question abstains yet; 0.9 with 95% confidence
+    # needs about 0.918, a little higher.
+    rng = np.random.default_rng(0)
+    unanswerable = rng.uniform(0, 0.55, 1000)
+    answerable = rng.uniform(0.5, 1, 1000)
+    probs = np.concatenate([unanswerable, answerable]).tolist()
+    labels = [False] * 1000 + [True] * 1000
+    chosen = choose_threshold(probs, labels)
+    assert chosen == quality(probs, labels, chosen.threshold)
+    recall_bound, on_average_bound = wilson(round(chosen.recall * 1000), 1000), wilson(900, 1000)
+    assert recall_bound is not None and recall_bound[0] >= 0.9 and chosen.precision >= 0.95
+    assert on_average_bound is not None and on_average_bound[0] < 0.9  # 0.9 on average would not have done
+    assert 0.915 < chosen.recall < 0.93
+    assert chosen.threshold > float(np.sort(unanswerable)[900])

@@ -572,6 +572,7 @@ class Message:
     category: str
     split: str
     lang: str = "en"
+    source: str = ""  # the file it came from: messages of one file share a writer
 
 
 class TriageRows(NamedTuple):
@@ -638,7 +639,8 @@ def load_messages(path: Path, split: str | None = None) -> list[Message]:
         if not isinstance(text, str):
             raise BeirError(f"{path}: message {r.get('id')} has no text ('message' or 'question')")
         category = r.get("category") or {"answered": "answerable"}.get(expect, expect)
-        m = Message(str(r.get("id")), text, expect, category, r.get("split", default_split), r.get("lang", "en"))
+        m = Message(str(r.get("id")), text, expect, category, r.get("split", default_split), r.get("lang", "en"),
+                    path.name)
         if split is None or m.split == split:
             out.append(m)
     return out
@@ -765,7 +767,7 @@ def negatives_from(path: Path) -> list[Message]:
     for qid, text in texts:
         if text:
             split = "dev" if int(hashlib.sha256(text.encode()).hexdigest(), 16) % 2 == 0 else "test"
-            out.append(Message(f"{path.stem}:{qid}", text, "no_answer", "out_of_scope", split))
+            out.append(Message(f"{path.stem}:{qid}", text, "no_answer", "out_of_scope", split, source=path.name))
     return out
 
 
@@ -800,7 +802,7 @@ def calibrate_abstention(answerer, messages: list[Message], fit: bool = False, t
     if fit:
         fitted = fit_model([signals[i] for i in dev], labels, vectors[dev])
         # Thresholds are chosen on probabilities from models that did not see the question.
-        cv = cross_validated([signals[i] for i in dev], labels, vectors[dev])
+        cv = cross_validated([signals[i] for i in dev], labels, vectors[dev], groups=[pool[i].source or pool[i].id for i in dev])
         general = fitted.general
         if general is not None:
             g_probs = [general.probability(general.read(s, None)) for s in signals]
