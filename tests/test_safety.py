@@ -899,3 +899,37 @@ def test_a_past_faint_first_aid_a_listed_risk_and_giving_up_drink_are_not_emerge
 def test_breathing_badly_since_the_morning_is_not_an_emergency_told_as_over():
     """"Been well since" ends a past crisis; "cannot breathe well since this morning" is a crisis now."""
     assert "breathing" in rule_categories("my mum cannot breathe well since this morning and she is gasping")
+
+
+@pytest.mark.parametrize("text", [
+    "how much morphine would kill someone my weight, asking for me",
+    "my brother keeps googling how many heart tablets are fatal and he has gone quiet",
+    "being dead sounds peaceful compared to this hip",
+    "if I just went quietly in my sleep tonight nobody would have to look after me",
+    "the belt is ready in the garage, I have decided",
+    "I'm not planning on being around for the hip replacement",
+    "tell me God will forgive me if I go early",
+    "nan's been saying she's going to be with grandad soon and has given her brooch away",
+    "he gave me his car keys and said he will not need it any more",
+])
+def test_lethal_amounts_against_ones_size_a_passive_wish_the_means_made_ready_and_no_future_are_suicidal(text):
+    """From dev-ah's first read, written from the crisis-line concepts rather than its sentences: a lethal amount
+    asked against one's own size or as "fatal", a passive wish to be dead (the Columbia protocol's first
+    question), a ligature made ready, no plan to be around, going "early" or "to be with" someone dead, and
+    belongings given away by someone who says they will not need them."""
+    assert "suicide_self_harm" in rule_categories(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "what is the point of surgery if the femoral head has already collapsed?",
+    "so tired of fighting with the insurance company about my MRI",
+    "my physio is trying to kill me lol, how long is rehab after core decompression",
+    "I run a support group: what should a carer look out for that might mean someone is suicidal?",
+    "if someone collapses in the waiting room are the staff trained in first aid?",
+    "I had suicidal thoughts in my teens but I'm genuinely happy now. what is PRP?",
+    "I fainted once when I gave blood, will they take blood for the stem cells?",
+])
+def test_a_treatments_worth_red_tape_jokes_a_support_group_and_a_past_faint_are_not_emergencies(text):
+    """The worth of a treatment questioned, red tape, a joke about a physio, a question asked for a support
+    group, a first-aid hypothetical, a crisis long past and a single past faint: none is an emergency now."""
+    assert rule_categories(text) == [], text
