@@ -180,6 +180,16 @@ def test_an_author_lookup_opens_with_that_paper(answerer):
     assert not answerer.abstention.answerable(a.signals)  # answered as a lookup, not on its signals
 
 
+def test_a_question_asked_of_a_named_paper_opens_with_the_passage_that_answers_it(answerer):
+    """"How many hips were in Wang's study" names a paper and asks something of it: the passage with the count
+    comes first, not the paper's opening (its background), which a bare lookup gets first."""
+    a = answerer.answer("how many hips were treated in Wang's concentrated bone marrow study")
+    assert a.status == "answered"
+    assert a.passages[0].passage.doc_id == "abstract-wang-2010-concentrated-bone-marrow"
+    assert "59 hips" in a.passages[0].passage.text
+    assert a.passages[0].passage.id != answerer.first_passage["abstract-wang-2010-concentrated-bone-marrow"].id
+
+
 def test_named_documents_by_first_author(retriever):
     from edubot.retrieve import first_author_surnames
 

@@ -7,6 +7,7 @@ group by source type → highlight → collect the limitations of every quoted d
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections import OrderedDict
@@ -20,7 +21,7 @@ from .abstain import Coverage, Signals, for_corpus, load_model
 from .chunk import Passage
 from .clean import quote_matches_source
 from .corpus import Corpus, DocMeta
-from .index import bm25_tokens
+from .index import QUESTION_WORDS, bm25_tokens
 from .retrieve import Hit, Ranking, Retriever
 from .safety import Status, Triage, Triager
 from .safety.classifier import load_classifier
@@ -29,6 +30,10 @@ from .safety.multilingual import load_multilingual
 
 GROUP_ORDER = ("research", "patient_education", "marketing")
 MARKETING = "marketing"
+# Words of a question that only names a paper ("the Olsen 2016 paper", "what did Hernigou et al. find").
+LOOKUP_WORDS = frozenset("the a an of in on by and et al paper papers study studies trial article abstract report review "
+                         "find found findings say says said show showed results result conclude concluded conclusion "
+                         "summary summarise summarize please".split())
 
 
 @dataclass(frozen=True)
@@ -312,15 +317,29 @@ class Answerer:
         """All triage layers, the classifier included (it reads the question with the loaded model)."""
         return self.triager.triage(question, self._encode)
 
-    def _lookup_first(self, hits: list[Hit], named: set[str]) -> list[Hit]:
-        """A question naming a paper gets that paper first: its opening, then its best-ranked passages."""
+    def _lookup_first(self, hits: list[Hit], named: set[str], text: str) -> list[Hit]:
+        """A question naming a paper gets that paper first.
+
+        A bare lookup ("Olsen 2016", "what did Hernigou find") opens with the paper's opening, then its
+        best-ranked passages. A question that asks something of the paper ("how many patients did Wang 2010
+        have") opens with the paper's best-ranked passage, the one that answers it, and the opening follows:
+        the opening of an abstract is its background, which answered none of the dev questions that name a paper.
+        """
         order = {d: i for i, d in enumerate(dict.fromkeys(h.passage.doc_id for h in hits if h.passage.doc_id in named))}
         docs = sorted(named, key=lambda d: (order.get(d, len(order)), d))
         top = hits[0].score if hits else 1.0
         openings = [Hit(self.first_passage[d], top, None, None, None, None) for d in docs if d in self.first_passage]
         listed = {h.passage.id for h in openings}
         own = [h for h in hits if h.passage.doc_id in named and h.passage.id not in listed]
-        return openings + own + [h for h in hits if h.passage.doc_id not in named]
+        rest = [h for h in hits if h.passage.doc_id not in named]
+        if own and not self._bare_lookup(text):
+            return [dataclasses.replace(own[0], score=top)] + openings + own[1:] + rest
+        return openings + own + rest
+
+    def _bare_lookup(self, text: str) -> bool:
+        """Whether a question only names a paper: no word but its authors, years and words for a paper."""
+        words = re.findall(r"[^\W\d_][\w'’-]*", text.lower())
+        return all(w in self.retriever.authors or w in LOOKUP_WORDS or w in QUESTION_WORDS for w in words)
 
     def _select(self, hits: list[Hit], named: AbstractSet[str] = frozenset(), marketing: int = 1,
                 about_clinic: bool = False) -> list[Hit]:
@@ -389,7 +408,7 @@ class Answerer:
         if named or self.abstention.answerable(signals):
             hits = [h for h in ranking.hits if h.passage.kind != "references"]
             if named:
-                hits = self._lookup_first(hits, named)
+                hits = self._lookup_first(hits, named, text)
         about_clinic = self._about_marketing(text, named)
         marketing = self.cfg.max_passages_per_doc if about_clinic else 1
         if t.status == "personal_advice":
