@@ -181,9 +181,9 @@ def test_an_author_lookup_opens_with_that_paper(answerer):
 
 
 def test_a_question_asked_of_a_named_paper_opens_with_the_passage_that_answers_it(answerer):
-    """"How many hips were in Wang's study" names a paper and asks something of it: the passage with the count
+    """"How many hips were in the Wang 2010 study" names a paper and asks something of it: the passage with the count
     comes first, not the paper's opening (its background), which a bare lookup gets first."""
-    a = answerer.answer("how many hips were treated in Wang's concentrated bone marrow study")
+    a = answerer.answer("how many hips were treated in the Wang 2010 bone marrow study")
     assert a.status == "answered"
     assert a.passages[0].passage.doc_id == "abstract-wang-2010-concentrated-bone-marrow"
     assert "59 hips" in a.passages[0].passage.text
