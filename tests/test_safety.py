@@ -57,8 +57,12 @@ def test_pill_counts_become_a_fact(text, pills):
     ("she is 80 and took 12 tablets", True), ("i am 52 and was told i am too old", False),
     ("my daughter is 16 and had steroids", False), ("avn in both hips at 24 after steroids", False),
     ("back in 2016", False),
+    ("how do i get to 715 lake st from the station", False), ("she is in room 412 on ward 7", False),
+    ("he took 15 pills at 12 acacia avenue", True), ("took 30 pills way more than i should", True),
 ])
-def test_ages_and_years_are_not_counts(text, count):
+def test_ages_years_and_places_are_not_counts(text, count):
+    """An age, a year, a street number or a room is not how many of something; only a word that names a place
+    ("room", "bus", "St") makes a number an address, and the pills beside one still count."""
     assert ("manycount" in mark_facts(text)) is count
 
 

@@ -217,9 +217,17 @@ _DOSE_BEFORE = re.compile(rf"(?<![\w'])on\s+{_NOT_A_MEDICINE}[a-z][a-z-]+"
                           r"(?:\s+\d+(?:\s*mg)?\s*(?:and|,|\+)\s*[a-z][a-z-]+)*\s+$")
 
 
+# A number that names a place or a thing, not how many: "715 Lake St", "room 412", "bus 73", "gate 22".
+_PLACE_BEFORE = re.compile(r"(?<![\w'])(?:room|rm|bus|route|gate|platform|ward|bay|bed|unit|apt|apartment|suite|number|no|"
+                           r"extension|ext|flight|page|chapter|level|exit|highway|hwy|interstate|junction|postcode|zip)\s*#?\s*$")
+_PLACE_AFTER = re.compile(r"(?:\s+[a-z'-]+){0,2}\s+(?:st|street|rd|road|ave|avenue|lane|ln|blvd|boulevard|crescent)\b")
+
+
 def _is_count(m: re.Match, text: str) -> bool:
     n = int(m.group(1))
     if n < 10 or 1900 <= n <= 2100 or _DOSE_BEFORE.search(text, 0, m.start()):
+        return False
+    if _PLACE_BEFORE.search(text, 0, m.start()) or _PLACE_AFTER.match(text, m.end(1)):
         return False
     return not (_AGE_BEFORE.search(text, 0, m.start()) and not _PILL_AFTER.match(text, m.end()))
 
