@@ -5,8 +5,18 @@ import math
 import numpy as np
 import pytest
 
-from edubot.abstain import (FEATURES, AbstentionModel, Signals, choose_threshold, cross_validated, fit_model, for_corpus, group_folds,
-                            load_model, quality)
+from edubot.abstain import (
+    FEATURES,
+    AbstentionModel,
+    Signals,
+    choose_threshold,
+    cross_validated,
+    fit_model,
+    for_corpus,
+    group_folds,
+    load_model,
+    quality,
+)
 from edubot.evaluate import wilson
 
 

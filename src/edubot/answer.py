@@ -31,7 +31,7 @@ from .safety.multilingual import load_multilingual
 GROUP_ORDER = ("research", "patient_education", "marketing")
 MARKETING = "marketing"
 # Words of a question that only names a paper ("the Olsen 2016 paper", "what did Hernigou et al. find").
-LOOKUP_WORDS = frozenset("the a an of in on by and et al paper papers study studies trial article abstract report review "
+LOOKUP_WORDS = frozenset("the a an of in on by and et al paper papers study studies trial article abstract report review "  # noqa: SIM905
                          "find found findings say says said show showed results result conclude concluded conclusion "
                          "summary summarise summarize please".split())
 
