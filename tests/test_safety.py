@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -471,10 +472,16 @@ def test_english_messages_minilm_is_sure_about_never_reach_the_multilingual_mode
 
 def test_english_messages_minilm_is_unsure_about_are_read_by_the_multilingual_model_too(embedder):
     """Indirect talk no lexicon phrase names: where MiniLM is unsure (from ``english_from`` up to its own
-    threshold) the multilingual model reads the message too, and below that it does not."""
+    threshold) the multilingual model reads the message too, and below that it does not.
+
+    The shipped MiniLM now catches all six messages itself, so the band is opened by raising its threshold
+    to 0.99 (the routing is what is tested, not where one retrain puts these six scores)."""
     ml = load_multilingual()
     assert ml is not None and 0 < ml.meta["english_from"] < ml.thresholds["urgent"]
-    tri = Triager(load_lexicon(), load_classifier(), multilingual=ml)
+    minilm = load_classifier()
+    assert minilm is not None
+    strict = dataclasses.replace(minilm, thresholds={**minilm.thresholds, "urgent": 0.99})
+    tri = Triager(load_lexicon(), strict, multilingual=ml)
     candidates = ["sometimes i wish i could just fall asleep and stay asleep", "honestly whats even the point of me",
                   "i feel like everyone would manage fine without me around", "nothing feels worth it anymore",
                   "i am so tired of being me", "some days i think the world would keep spinning fine if i stopped"]
