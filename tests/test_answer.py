@@ -235,3 +235,14 @@ def test_quote_floor_is_relative_to_the_best_passage(answerer):
     r = answerer.retriever
     strict = Answerer(Retriever(r.index, r.embedder, dataclasses.replace(r.cfg, quote_floor=0.95), r.corpus), answerer.corpus)
     assert [h.score for h in strict._select(hits)] == [1.0]
+
+
+def test_the_ranking_evaluation_reports_is_the_one_the_answer_read(answerer):
+    """Evaluation reports the ranking under an answer from the same corrected text and vector the answer used:
+    a misspelt question is ranked as corrected, and the answer's quotes come from that ranking."""
+    ranking = answerer.ranking("what is osteonecrossis", 30)
+    assert "osteonecrosis" in ranking.query.lower()
+    ranked = [h.passage.id for h in ranking.hits]
+    answer = answerer.answer("what is osteonecrossis")
+    assert answer.status == "answered"
+    assert all(p.passage.id in ranked for p in answer.passages)

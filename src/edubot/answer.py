@@ -384,12 +384,24 @@ class Answerer:
         return any(m.publisher and m.publisher.lower() in lowered
                    for m in self.retriever.index.documents.values() if m.source_type == MARKETING)
 
+    def _rank(self, text: str, k: int) -> tuple[np.ndarray, Ranking]:
+        """The one call into the ranking, with the question's vector read once (abbreviations spelled out,
+        the query map applied)."""
+        qvec = self._query_vector(text)
+        return qvec, self.retriever.rank(text, k=k, qvec=qvec)
+
+    def ranking(self, question: str, k: int) -> Ranking:
+        """The ranking an answer to ``question`` reads, from the same text (text speak spelled out,
+        misspellings of corpus words corrected) and the same vector: what evaluation reports under the
+        answer, so a ranking figure never measures an input the patient's answer did not get."""
+        return self._rank(self.triager.read(question).corrected, k)[1]
+
     def signals(self, question: str) -> tuple[Signals, np.ndarray]:
         """What the answerable decision reads for ``question``, whatever its triage, and the question's
         vector (for calibration, which may fit a new scope model on the vectors)."""
         text = self.triager.read(question).corrected
-        qvec = self._query_vector(text)
-        return self._evidence(text, self.retriever.rank(text, k=self.cfg.top_k, qvec=qvec), qvec), qvec
+        qvec, ranking = self._rank(text, self.cfg.top_k)
+        return self._evidence(text, ranking, qvec), qvec
 
     def answer(self, question: object) -> Answer:
         t = self.triage(question)
@@ -397,11 +409,10 @@ class Answerer:
         if fixed is not None:
             return fixed
         text = t.search_text or t.text  # text speak spelled out, misspellings of corpus words corrected
-        qvec = self._query_vector(text)
         named = self.retriever.named_documents(text)
-        # The one call into the ranking: deep enough that the per-document limit still leaves top_k quotes
-        # from other documents; it also carries the raw best scores abstention reads.
-        ranking = self.retriever.rank(text, k=self.cfg.top_k * 6, qvec=qvec)
+        # Deep enough that the per-document limit still leaves top_k quotes from other documents; the
+        # ranking also carries the raw best scores abstention reads.
+        qvec, ranking = self._rank(text, self.cfg.top_k * 6)
         signals = self._evidence(text, ranking, qvec)
         hits = []
         # A question naming a paper by its first author ("Olsen 2016") is a lookup: always answerable.

@@ -452,7 +452,7 @@ def _question_row(answerer, q: Question, ranking_depth: int) -> dict:
     shown: list[str] = [p.passage.text for p in ans.passages] if q.expect == "answered" else []
     ranked: list[str] = []
     if q.expect == "answered":
-        hits = answerer.retriever.search(q.question, k=ranking_depth * 3)
+        hits = answerer.ranking(q.question, ranking_depth * 3).hits
         ranked = [h.passage.text for h in hits if h.passage.kind != "references"][:ranking_depth]
     first, dcg5, idcg5 = _first_relevant(shown, q.quotes)
     retrieval_first, _, _ = _first_relevant(ranked, q.quotes)
