@@ -323,7 +323,7 @@ class Answerer:
         A bare lookup ("Olsen 2016", "what did Hernigou find") opens with the paper's opening, then its
         best-ranked passages. A question that asks something of the paper ("how many patients did Wang 2010
         have") opens with the paper's best-ranked passage, the one that answers it, and the opening follows:
-        the opening of an abstract is its background, which answered none of the dev questions that name a paper.
+        an abstract's opening is its background, rarely what such a question asks.
         """
         order = {d: i for i, d in enumerate(dict.fromkeys(h.passage.doc_id for h in hits if h.passage.doc_id in named))}
         docs = sorted(named, key=lambda d: (order.get(d, len(order)), d))
