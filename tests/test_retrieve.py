@@ -39,6 +39,12 @@ def test_how_many_patients(retriever):
 def test_expected_answer_types():
     from edubot.retrieve import expected_answer
 
+    # Counts spelled out as abstracts open their sentences, and "how many people" counted in patients.
+    assert expected_answer("how many people were in the study").search("We studied thirteen patients (eighteen hips)")
+    assert expected_answer("how many dogs did they use").search("Twenty four Beagle dogs were used")
+    assert expected_answer("how many dogs did they use").search("twenty-four dogs")
+    assert not expected_answer("how many patients were treated").search("thirteen hips were treated")
+
     assert expected_answer("how many patients were treated").search("a study of 59 patients with")
     assert not expected_answer("how many patients were treated").search("the patients were treated")
     assert expected_answer("how long does a hip replacement last").search("fail after approximately 15 years")

@@ -108,7 +108,14 @@ class RankingSettings:
 
 # ---------------------------------------------------------------- the question's intent
 
-_NUMBER = r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)"
+_UNITS = "one|two|three|four|five|six|seven|eight|nine"
+# Numbers as abstracts spell them out at a sentence's start: "Thirteen patients", "Twenty four Beagle dogs".
+_NUMBER = (rf"(?:\d+(?:[.,]\d+)*|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-]+(?:{_UNITS}))?"
+           rf"|{_UNITS}|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+           r"|dozens?|hundreds?|thousands?)")
+# "How many people" is answered by a count of patients, participants or subjects ("how many patients" by patients).
+_ANYONE = ("people", "persons", "individuals", "folks")
+_PERSONS = ("people", "persons", "patients", "participants", "subjects", "individuals", "volunteers", "men", "women")
 _DURATION = rf"\b{_NUMBER}(?:\s*(?:-|to|–)\s*{_NUMBER})?\s+(?:years?|months?|weeks?|days?|hours?)\b"
 
 
@@ -141,7 +148,8 @@ def expected_answer(query: str) -> re.Pattern | None:
     q = query.lower()
     m = re.search(r"\bhow many\s+([a-z]+)", q)
     if m:
-        return re.compile(rf"\b{_NUMBER}\s+(?:[\w-]+\s+){{0,3}}{re.escape(m.group(1)[:5])}", re.IGNORECASE)
+        counted = "|".join(w[:5] for w in _PERSONS) if m.group(1) in _ANYONE else re.escape(m.group(1)[:5])
+        return re.compile(rf"\b{_NUMBER}\s+(?:[\w-]+\s+){{0,3}}(?:{counted})", re.IGNORECASE)
     if re.search(r"\bhow long\b", q):
         return re.compile(_DURATION, re.IGNORECASE)
     if re.search(r"\bhow old\b|\bwhat age\b|\bat what age\b", q):
