@@ -201,6 +201,15 @@ def test_named_documents_by_first_author(retriever):
     assert first_author_surnames(()) == ()
 
 
+def test_a_year_narrows_an_authors_papers(retriever, answerer):
+    """Pak wrote two of the papers: a year picks one, a year neither carries picks both."""
+    assert retriever.named_documents("did pain get better in the pak 2011 patients") == {"abstract-pak-2011-adsc-case-series"}
+    assert retriever.named_documents("Pak 2012 MRI results") == {PAK}
+    assert retriever.named_documents("pak 1999") == {"abstract-pak-2011-adsc-case-series", PAK}
+    a = answerer.answer("what did the MRIs show in pak 2011")
+    assert a.passages[0].passage.doc_id == "abstract-pak-2011-adsc-case-series"
+
+
 def test_selection_limits_quotes_per_document_and_never_overlaps(answerer):
     for q in ("what is core decompression", "harris hip score results", "stem cells from fat"):
         a = answerer.answer(q)

@@ -554,10 +554,20 @@ def author_index(documents: dict) -> dict[str, set[str]]:
     return out
 
 
-def named_documents(query: str, authors: dict[str, set[str]]) -> set[str]:
-    """Documents whose first author the query names ("Olsen 2016", "what did Hernigou find")."""
+def named_documents(query: str, authors: dict[str, set[str]], years: Mapping[str, int | None] | None = None) -> set[str]:
+    """Documents whose first author the query names ("Olsen 2016", "what did Hernigou find").
+
+    An author with several papers is narrowed by a year the query gives ("Pak 2011" is the case series,
+    not Pak's 2012 report); a year that none of them carries narrows nothing.
+    """
     words = {w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", query)}
-    return set().union(*(authors[w] for w in words if w in authors))
+    given = {int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", query)}
+    out: set[str] = set()
+    for w in words & authors.keys():
+        docs = authors[w]
+        dated = {d for d in docs if years is not None and years.get(d) in given}
+        out |= dated or docs
+    return out
 
 
 class Retriever:
@@ -569,6 +579,7 @@ class Retriever:
         self.cfg = cfg
         self.corpus = corpus  # the source texts quotes are verified against
         self.authors = author_index(index.documents)  # built once: every answer asks it
+        self.years = {d: m.year for d, m in index.documents.items()}
         definitions, _ = passage_abbreviations(index.passages)
         passages = index.passages
 
@@ -583,7 +594,7 @@ class Retriever:
                                  query_map)
 
     def named_documents(self, query: str) -> set[str]:
-        return named_documents(query, self.authors)
+        return named_documents(query, self.authors, self.years)
 
     def read_query(self, query: str) -> str:
         """The question as searched (``question_first``), its abbreviations spelled out as the corpus defines
