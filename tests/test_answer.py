@@ -196,6 +196,8 @@ def test_named_documents_by_first_author(retriever):
     assert retriever.named_documents("Olsen 2016") == {"abstract-olsen-2016-tantalum-rod"}
     assert retriever.named_documents("what did the Pak case report find") == {"abstract-pak-2011-adsc-case-series", PAK}
     assert retriever.named_documents("what is a tantalum rod") == set()
+    assert retriever.named_documents("what were gangji's main outcomes") == {"abstract-gangji-2005-bone-marrow-cells"}
+    assert retriever.named_documents("Hernigou’s results") == {"abstract-hernigou-2002-bone-marrow-grafting"}
     assert first_author_surnames(("Kazemi Mehrjerdi H",)) == ("Kazemi", "Mehrjerdi")
     assert first_author_surnames(("Jaewoo Pak",)) == ("Pak",)
     assert first_author_surnames(()) == ()

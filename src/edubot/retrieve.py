@@ -560,7 +560,7 @@ def named_documents(query: str, authors: dict[str, set[str]], years: Mapping[str
     An author with several papers is narrowed by a year the query gives ("Pak 2011" is the case series,
     not Pak's 2012 report); a year that none of them carries narrows nothing.
     """
-    words = {w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", query)}
+    words = {re.sub(r"['’]s?$", "", w.lower()) for w in re.findall(r"[^\W\d_][\w'’-]*", query)}  # "Gangji's" names Gangji
     given = {int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", query)}
     out: set[str] = set()
     for w in words & authors.keys():
