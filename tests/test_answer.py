@@ -51,6 +51,19 @@ def test_questions_about_the_clinic_get_its_claims(answerer):
     assert sum(p.passage.doc_id == CLINIC for p in a.passages) >= 2
 
 
+def test_asked_about_the_clinic_its_own_words_are_ordered_by_score(answerer):
+    """Asked what the clinic says, the clinic's words are the answer: marketing is ordered by its best score
+    like the other groups, so when it ranks best it comes first. The writer's own clinic is not this one."""
+    a = answerer.answer("the clinic page mentions a talus case - what did they do for that ankle avn patient")
+    assert a.passages[0].passage.doc_id == CLINIC
+    groups = [p.group for p in a.passages]
+    assert groups == sorted(groups, key=list(dict.fromkeys(groups)).index)  # groups still never mix
+    best = [max(p.score for p in a.passages if p.group == g) for g in dict.fromkeys(groups)]
+    assert best == sorted(best, reverse=True)
+    assert answerer._about_marketing("what does the clinic think about stem cells before decompression", set())
+    assert not answerer._about_marketing("my clinic says prp works, what does the research say", set())
+
+
 def test_marketing_shows_what_its_references_studied(answerer):
     a = answerer.answer("tantalum rod implantation and later hip replacement")
     clinic = [p for p in a.passages if p.passage.doc_id == CLINIC]

@@ -115,7 +115,8 @@ class Answer:
     triage: Triage | None = None
 
     def groups(self) -> list[tuple[str, list[QuotedPassage]]]:
-        """Passages by group, in the order the answer gives them (``order_groups``: best group first, marketing last)."""
+        """Passages by group, in the order the answer gives them (``order_groups``: best group first, marketing
+        last unless the question is about the clinic's own claims)."""
         order = list(dict.fromkeys(p.group for p in self.passages))
         return [(g, [p for p in self.passages if p.group == g]) for g in order]
 
@@ -378,8 +379,10 @@ class Answerer:
         if any(self._meta(d).source_type == MARKETING for d in named):
             return True
         lowered = text.lower()
-        if re.search(r"\b(?:clinic|clinic's|clinics|website|web site|advert\w*|ads?)\b", lowered) and re.search(
-                r"\b(?:say|says|said|claim\w*|offer\w*|promis\w*|sell\w*|advertis\w*|ads?|market\w*)\b", lowered):
+        # "the clinic page mentions", "what does the clinic think": the clinic's words, not the writer's own clinic.
+        if re.search(r"(?<!\bmy )(?<!\bour )\b(?:clinic|clinic's|clinics|website|web site|advert\w*|ads?)\b", lowered) and re.search(
+                r"\b(?:say|says|said|claim\w*|offer\w*|promis\w*|sell\w*|advertis\w*|ads?|market\w*|mention\w*|thinks?"
+                r"|suggest\w*|describ\w*|tell|tells|told|write|writes|wrote|written)\b", lowered):
             return True
         return any(m.publisher and m.publisher.lower() in lowered
                    for m in self.retriever.index.documents.values() if m.source_type == MARKETING)
@@ -425,7 +428,8 @@ class Answerer:
         if t.status == "personal_advice":
             # After an advice refusal, general information only: research and government pages, never marketing.
             hits = [h for h in hits if templates.group_of(h.passage.source_type) != MARKETING]
-        shown = order_groups(tuple(self._quoted(h, qvec) for h in self._select(hits, named, marketing, about_clinic)))
+        shown = order_groups(tuple(self._quoted(h, qvec) for h in self._select(hits, named, marketing, about_clinic)),
+                             marketing_last=not about_clinic)
         if t.status == "personal_advice":
             message = templates.PERSONAL_ADVICE_WITH_PASSAGES if shown else templates.with_help(templates.PERSONAL_ADVICE)
             return Answer(query=t.text, status="personal_advice", message=message, passages=shown,
@@ -447,13 +451,17 @@ def corpus_words(texts, limit: int = 100_000) -> list[str]:
     return [w for w, _ in counts.most_common(limit)]
 
 
-def order_groups(quotes: tuple[QuotedPassage, ...]) -> tuple[QuotedPassage, ...]:
+def order_groups(quotes: tuple[QuotedPassage, ...], marketing_last: bool = True) -> tuple[QuotedPassage, ...]:
     """Quotes grouped by source type, groups kept apart: research and patient information in the order of
-    their best quote's score, marketing always last; rank order inside each group."""
+    their best quote's score, marketing last; rank order inside each group.
+
+    ``marketing_last=False`` (a question about the clinic's own claims) orders marketing by its best score
+    too: asked what the clinic says, the clinic's own words are the answer, not an afterthought.
+    """
     best: dict[str, float] = {}
     for q in quotes:
         best[q.group] = max(best.get(q.group, float("-inf")), q.score)
-    rank = {g: (g == MARKETING, -score, GROUP_ORDER.index(g) if g in GROUP_ORDER else len(GROUP_ORDER))
+    rank = {g: (marketing_last and g == MARKETING, -score, GROUP_ORDER.index(g) if g in GROUP_ORDER else len(GROUP_ORDER))
             for g, score in best.items()}
     return tuple(sorted(quotes, key=lambda q: rank[q.group]))  # stable: rank order inside groups
 
