@@ -944,3 +944,39 @@ def test_a_treatments_worth_red_tape_jokes_a_support_group_and_a_past_faint_are_
     """The worth of a treatment questioned, red tape, a joke about a physio, a question asked for a support
     group, a first-aid hypothetical, a crisis long past and a single past faint: none is an emergency now."""
     assert rule_categories(text) == [], text
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("my nan says she is going to stop eating and drinking now so she can be with grandad", "suicide_self_harm"),
+    ("i will just starve myself then, nobody would notice", "suicide_self_harm"),
+    ("cancel my decompression, I don't plan to be around to recover from it anyway", "suicide_self_harm"),
+    ("thinking I could put all of them on at once, the patches I mean", "suicide_self_harm"),
+    ("knee jab on monday, now the knee has blown up and there are red lines up my leg, got a temp", "septic_joint_infection"),
+    ("PRP in my hip friday, it's swollen and hot and I'm 38.7 tonight", "septic_joint_infection"),
+    ("dad's shoulder has ballooned since his steroid injection and he's 39.1, shaking", "septic_joint_infection"),
+])
+def test_food_refused_no_plan_to_be_around_every_patch_at_once_and_a_reading_said_as_a_state_count(text, category):
+    """From dev-aj's first read, written from the Columbia protocol's methods and NHS sepsis signs rather than
+    its sentences: refusing food and drink for good, no plan to be around, every patch or pill at once; a
+    swollen joint with red lines (lymphangitis) and a temperature said as a state ("I'm 38.7": a decimal
+    after "I am" is a reading, not an age)."""
+    assert category in rule_categories(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "they'd have to kill me first before I let them replace my hip at 30",
+    "I could die of embarrassment, I snored through my consult. what does pre-collapse mean?",
+    "I'm a scriptwriter and one of my characters attempts suicide after an AVN diagnosis, how would staff react?",
+    "there was a documentary about a man who went blind after a stem cell clinic, which country was that?",
+    "my son overdosed years ago, clean now, is alcohol a cause of AVN?",
+    "mi madre tuvo un infarto hace cinco anos y ya esta bien, que es la osteonecrosis?",
+    "dad broke his hip in the fall last year, it's pinned now; is AVN common after that?",
+    "had chest pain last night, ECG and bloods were normal, they said muscular. what is PRP?",
+    "my eye went blurry for a second when I stood up, gone straight away. is that from steroids?",
+    "I'm 38 and was told I have AVN in both hips",
+    "my BMI is 38.5, does weight make AVN worse?",
+])
+def test_figures_of_speech_fiction_and_an_emergency_told_as_over_are_not_emergencies(text):
+    """Idioms, fiction and television, a crisis told as over (in Spanish too), a test that came back normal, a
+    symptom gone at once; a whole number after "I'm" is an age and a BMI is not a temperature."""
+    assert rule_categories(text) == [], text
