@@ -216,6 +216,14 @@ def test_named_documents_by_first_author(retriever):
     assert first_author_surnames(()) == ()
 
 
+def test_asked_what_a_named_paper_concluded_the_answer_does_not_open_with_its_background(answerer):
+    """"What did Gangji conclude" asks something of the paper (its conclusion), so it is not a bare lookup: the
+    paper's best-ranked passage leads, not its opening (background)."""
+    a = answerer.answer("what did the Gangji 2005 study conclude")
+    assert a.passages[0].passage.doc_id == "abstract-gangji-2005-bone-marrow-cells"
+    assert a.passages[0].passage.id != answerer.first_passage["abstract-gangji-2005-bone-marrow-cells"].id
+
+
 def test_a_year_narrows_an_authors_papers(retriever, answerer):
     """Pak wrote two of the papers: a year picks one, a year neither carries picks both."""
     assert retriever.named_documents("did pain get better in the pak 2011 patients") == {"abstract-pak-2011-adsc-case-series"}

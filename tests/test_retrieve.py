@@ -291,3 +291,20 @@ def test_the_bundled_corpus_is_read_through_its_query_map_and_no_other_corpus_is
               title="Osteonecrosis", authors=[], year=None)
     build_index(other, embedder=embedder)
     assert Retriever(load_index(other.index_dir), embedder, other).searcher.query_map is None
+
+
+def test_a_question_for_a_conclusion_prefers_the_sentence_that_states_one(retriever):
+    """"What did Papakostidis conclude": the review's "Interpretation — Our findings suggest …" answers it, its
+    methods and pooled results do not. Conclusions are recognised by how papers state them, not by a paper."""
+    from edubot.retrieve import expected_answer
+
+    pattern = expected_answer("what did the pak 2011 authors conclude about fat stem cell injections")
+    assert pattern is not None
+    assert pattern.search("Conclusions: The MRI data for all the patients in this series showed significant positive changes.")
+    assert pattern.search("Our findings suggest that implantation of autologous mesenchymal stem cells would improve survivorship.")
+    assert not pattern.search("Patients were followed up from 5 to 10 years.")
+    assert expected_answer("bottom line of the review?") is pattern
+    texts = [h.passage.text for h in retriever.rank("what did papakostidis conclude", k=5).hits]
+    interpretation = next(i for i, t in enumerate(texts) if "Our findings suggest" in t)
+    pooled = next(i for i, t in enumerate(texts) if t.startswith("Results — The pooled estimate"))
+    assert interpretation < pooled

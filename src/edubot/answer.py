@@ -32,7 +32,7 @@ GROUP_ORDER = ("research", "patient_education", "marketing")
 MARKETING = "marketing"
 # Words of a question that only names a paper ("the Olsen 2016 paper", "what did Hernigou et al. find").
 LOOKUP_WORDS = frozenset("the a an of in on by and et al paper papers study studies trial article abstract report review "  # noqa: SIM905
-                         "find found findings say says said show showed results result conclude concluded conclusion "
+                         "find found findings say says said show showed results result "
                          "summary summarise summarize please".split())
 
 

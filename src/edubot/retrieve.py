@@ -138,12 +138,23 @@ _GROUP = (r"\b(?:most|more|less|equally)\s+(?:\w+\s+){0,2}(?:common|likely|often
           r"|\b(?:people|patients|men|women|children|adults)\s+of\s+(?:any|all)\s+ages?\b")
 
 
+# "What did Pak conclude": a study's conclusion, as abstracts and papers state one.
+_CONCLUSION_QUESTION = re.compile(r"\bconclu\w*|\bbottom line\b|\btake-?aways?\b|\bmain (?:finding|result|message)s?\b")
+_CONCLUSION = re.compile(
+    r"\b(?:conclusions?|concluded?|in summary|to summari[sz]e|taken together"
+    r"|(?:these|our|the|their) (?:results|findings|data|cases|observations) (?:suggest|indicate|show|demonstrate|support)"
+    r"|(?:this|the present|our) (?:study|report|review|analysis|paper|series|case report) (?:suggests|shows|demonstrates|indicates|found))\b",
+    re.IGNORECASE)
+
+
 def expected_answer(query: str) -> re.Pattern | None:
-    """What an answer to a 'how many / how long / how old / how common / how much / who gets' question looks like.
+    """What an answer to a 'how many / how long / how old / how common / how much / who gets / what did they conclude'
+    question looks like.
 
     Classic answer-type matching: "how many patients" expects a number near
     "patients", "how long" a duration, "what age" an age, "how much does it
-    cost" a sum of money, "who gets X" an age or a group X is most common in. Other questions: None.
+    cost" a sum of money, "who gets X" an age or a group X is most common in, "what did Pak conclude" a
+    sentence stating a conclusion. Other questions: None.
     """
     q = query.lower()
     m = re.search(r"\bhow many\s+([a-z]+)", q)
@@ -160,6 +171,8 @@ def expected_answer(query: str) -> re.Pattern | None:
         return re.compile(rf"\d+(?:\.\d+)?\s*%|\b{_NUMBER}\s+(?:new\s+)?(?:cases|people|patients)\b|\b(?:per|each|every|a)\s+year\b|\bannually\b", re.IGNORECASE)
     if _COST_QUESTION.search(q):
         return _MONEY
+    if _CONCLUSION_QUESTION.search(q):
+        return _CONCLUSION
     if re.search(r"\bhow much\b", q):
         return re.compile(rf"\b{_NUMBER}\s*(?:mg|ml|g|grams?|kg|%|percent|units?|cells)\b", re.IGNORECASE)
     return None
@@ -167,7 +180,8 @@ def expected_answer(query: str) -> re.Pattern | None:
 
 # Words that ask for the kind of answer rather than name what it is about ("how long does X last").
 _CUE_WORDS = ("long last take stay remain old age common often frequent percent percentage proportion affected affect much many"
-              " who usually typically mostly tend tends get gets develop develops risk likely")
+              " who usually typically mostly tend tends get gets develop develops risk likely"
+              " conclude concluded conclusion conclusions bottom line takeaway takeaways main finding findings result results message")
 # Class nouns a "what is X surgery" question may add to the name of X.
 _GENERIC_WORDS = "surgery procedure operation treatment therapy condition disease disorder"
 _DEFINITION_QUESTION = re.compile(
