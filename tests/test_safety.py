@@ -980,3 +980,22 @@ def test_figures_of_speech_fiction_and_an_emergency_told_as_over_are_not_emergen
     """Idioms, fiction and television, a crisis told as over (in Spanish too), a test that came back normal, a
     symptom gone at once; a whole number after "I'm" is an age and a BMI is not a temperature."""
     assert rule_categories(text) == [], text
+
+
+def test_a_recovery_told_before_a_new_turn_does_not_end_what_follows():
+    """dev-ak's buried post: "was doing well with the crutches, but since yesterday my calf has been swollen …
+    short of breath": the recovery is told of before the turn, the clot after it."""
+    text = ("I had the core decompression done 9 days ago and was doing well with the crutches, but since yesterday "
+            "my left calf has been swollen and hot and this morning I got really short of breath on the stairs")
+    assert "dvt_pe" in rule_categories(text)
+    assert rule_categories("I had a heart attack in 2015 but now I am fine, does that raise my AVN risk?") == []
+
+
+@pytest.mark.parametrize("text", [
+    "I once fainted getting my ears pierced, are you awake when they harvest the bone marrow?",
+    "I had a seizure in 2015, a one off, never again. were people with epilepsy left out of the Pak cases?",
+    "reading this at 2am because of the hip, sorry if that's garbled: is cell therapy better before collapse?",
+    "saw on the news a woman lost her sight after stem cells in her eyes, can that really happen?",
+])
+def test_a_single_past_faint_a_one_off_a_garbled_message_and_the_news_are_not_emergencies(text):
+    assert rule_categories(text) == [], text

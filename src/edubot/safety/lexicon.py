@@ -29,6 +29,9 @@ NEGATION_REACH = 3  # words before a match that a negator reaches
 WINDOW_CHARS = 350  # neighbouring sentences read together, up to this length
 _PUNCTUATION = re.compile(r"[^\w'\s,\u0300-\u036f\u0900-\u097f\u0610-\u061a\u064b-\u065f]+")  # marks stay
 _LOOSE_APOSTROPHE = re.compile(r"(?<![\w])'|'(?![\w])")  # quote marks, not "can't"
+# "was doing well after the op, but since yesterday my calf is swollen": a recovery told before a new turn
+# of events does not say the events after it are over.
+_NEW_TURN = re.compile(r"\s*,?\s+(?=but\s+(?:now|since|today|tonight|this|yesterday|last night|suddenly|then|over the)\b)")
 # Scripts written without spaces between words (and two that attach particles): phrases match anywhere.
 # Arabic and Devanagari are spaced, but attach particles ("ولا") and marks that word boundaries would split.
 _UNSPACED = re.compile(r"[\u1100-\u11ff\u3130-\u318f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0600-\u06ff\u0900-\u097f]")
@@ -124,6 +127,9 @@ class Lexicon:
         sents = [self.idioms.sub(" ", _LOOSE_APOSTROPHE.sub(" ", _PUNCTUATION.sub(" ", s)).replace(",", " , "))
                  for s in sentences(detect)] or [detect]
         framing = [{f: bool(self.concepts[f].search(s)) for f in FRAMING} for s in sents]
+        for s, f in zip(sents, framing):
+            if f["resolved"] and _NEW_TURN.search(s):
+                f["resolved"] = bool(self.concepts["resolved"].search(_NEW_TURN.split(s)[-1]))
         # "I attempted suicide when I was 19. I'm 40 now, doing really well": the resolution may follow later.
         resolved = any(f["resolved"] for f in framing)
         # "hypothetically, if someone took a month of lithium … i already did it": a question framed as about no
