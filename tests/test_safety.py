@@ -954,6 +954,7 @@ def test_a_treatments_worth_red_tape_jokes_a_support_group_and_a_past_faint_are_
     ("knee jab on monday, now the knee has blown up and there are red lines up my leg, got a temp", "septic_joint_infection"),
     ("PRP in my hip friday, it's swollen and hot and I'm 38.7 tonight", "septic_joint_infection"),
     ("dad's shoulder has ballooned since his steroid injection and he's 39.1, shaking", "septic_joint_infection"),
+    ("stem cell jab in my hip 2 weeks ago, now it has swollen right up and I am 38.5", "septic_joint_infection"),
 ])
 def test_food_refused_no_plan_to_be_around_every_patch_at_once_and_a_reading_said_as_a_state_count(text, category):
     """From dev-aj's first read, written from the Columbia protocol's methods and NHS sepsis signs rather than
@@ -975,6 +976,7 @@ def test_food_refused_no_plan_to_be_around_every_patch_at_once_and_a_reading_sai
     "my eye went blurry for a second when I stood up, gone straight away. is that from steroids?",
     "I'm 38 and was told I have AVN in both hips",
     "my BMI is 38.5, does weight make AVN worse?",
+    "I am 38.5 weeks pregnant, is AVN in the hip common in pregnancy?",
 ])
 def test_figures_of_speech_fiction_and_an_emergency_told_as_over_are_not_emergencies(text):
     """Idioms, fiction and television, a crisis told as over (in Spanish too), a test that came back normal, a

@@ -143,13 +143,13 @@ _NUMBER_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 
                  "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
                  "dozen": 12, "handful": 10}
 _TEMP = re.compile(r"(?<![\d/.])(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°|º|deg(?:rees?)?\b)?\s*(c|f|celsius|fahrenheit|centigrade)?(?![\w/])"
-                   r"(?!\s*(?:years?|yrs?|yo|y/o|-year|months?|weeks?|days?|lbs?|kg|stone|mg|minutes?|mins?|hours?|hrs?|times)\b)")
+                   r"(?!\s*(?:years?|yrs?|yo|y/o|-year|months?|weeks?|days?|lbs?|kg|stone|mg|cm|mm|minutes?|mins?|hours?|hrs?|times)\b)")
 _FEVER_CONTEXT = re.compile(r"\b(fever|temp|temperature|thermometer|febrile|degrees|spiking|running|reading|burning up|hot)|°|º", re.IGNORECASE)
 # "im at 101", "hit 39.5": a bare reading in the fever range, unless it is another measurement.
 _READING_BEFORE = re.compile(r"\b(at|hit|hitting|reached|reads|reading)\s*$")
 # "im 38.5", "shes 39.2": a reading said as the person's state. Only with a decimal (an age is whole).
 _STATE_BEFORE = re.compile(r"\b(?:i am|she is|he is|they are|(?:son|daughter|mum|mom|dad|husband|wife|baby|child|kid|partner) is)\s*$")
-_OTHER_MEASURE = re.compile(r"\b(bp|blood pressure|pulse|heart rate|bpm|weigh\w*|lbs|kg|stone|sugar|glucose|oxygen|sats|mg|bmi|cm|mm|weeks?)\b")
+_OTHER_MEASURE = re.compile(r"\b(bp|blood pressure|pulse|heart rate|bpm|weigh\w*|lbs|kg|stone|sugar|glucose|oxygen|sats|mg|bmi)\b")
 _NOT_THINGS = (  # counts of money, pictures and tests, exercise: "took 9 grand", "took 12 xrays", "30 squats"
     "grand k bucks dollars pounds quid euros thousand hundred photos pictures pics samples tests scans xrays "
     "people patients breaths laps reps squats stairs flights "
@@ -197,7 +197,7 @@ def _is_fever(value: str, unit: str | None, sentence: str, before: str) -> bool:
         decimal = any(c in value for c in ".,")
         if not (_READING_BEFORE.search(before) or (decimal and _STATE_BEFORE.search(before))) or _OTHER_MEASURE.search(sentence):
             return False
-        if x < 95 and not any(c in value for c in ".,"):
+        if x < 95 and not decimal:
             return False  # a bare whole number in the Celsius range is an age ("stage 3 AVN at 42"); "at 39.4" is not
     if unit == "c" or (not unit and 35 <= x <= 43.5):
         return 38.0 <= x <= 43.5
