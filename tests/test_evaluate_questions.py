@@ -4,7 +4,8 @@ import re
 import pytest
 
 from edubot.config import PROJECT_ROOT
-from edubot.evaluate import evaluate_questions, evaluate_triage, is_relevant, load_messages, load_questions, write_report
+from edubot.evaluate import (evaluate_questions, evaluate_triage, format_question_report, is_relevant, load_messages,
+                             load_questions, write_report)
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 # The held-out banks: 7,111 patients' messages by sixteen writers who never saw the code, never used for tuning (issue 10's test split).
@@ -68,6 +69,24 @@ def test_eval_on_the_bundled_set(answerer, tmp_path):
     assert "xychart-beta" in md and "hit@5" in md and "test split" in md
     assert "dev" in report["summary_text"] and "test" in report["summary_text"]
     assert (tmp_path / "report.json").exists()
+
+
+def test_printed_report_lists_dev_failures_but_only_counts_test_ones():
+    """Reading the test split's failed questions is how it becomes a tuning set: the printed summary names the
+    dev split's failures and only counts the test split's (the JSON report keeps both, for an audit)."""
+    metrics = {k: 0.5 for k in ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "retrieval_hit@5", "retrieval_hit@10",
+                                "abstention_precision", "abstention_recall", "urgent_recall", "advice_precision",
+                                "advice_recall", "limitations_complete", "status_accuracy")}
+    failure = {"expect": "answered", "status": "no_answer", "first_relevant_rank": None, "retrieval_rank": 3,
+               "p_answerable": 0.2}
+    report = {"abstention_threshold": 0.4,
+              "splits": {s: {**metrics, "questions": 2, "answerable": 2} for s in ("dev", "test")},
+              "failures": [{**failure, "split": "dev", "id": "d1", "question": "a dev question about tantalum"},
+                           {**failure, "split": "test", "id": "t1", "question": "a held-out question about drilling"}]}
+    text = format_question_report(report)
+    assert "a dev question about tantalum" in text and "d1" in text
+    assert "drilling" not in text and "t1" not in text
+    assert "1 test questions failed" in text
 
 
 @pytest.fixture(scope="module")
