@@ -4,8 +4,7 @@ import re
 import pytest
 
 from edubot.config import PROJECT_ROOT
-from edubot.evaluate import (evaluate_questions, evaluate_triage, format_question_report, is_relevant, load_messages,
-                             load_questions, write_report)
+from edubot.evaluate import evaluate_questions, evaluate_triage, format_question_report, is_relevant, load_messages, load_questions, write_report
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 # The held-out banks: 7,111 patients' messages by sixteen writers who never saw the code, never used for tuning (issue 10's test split).

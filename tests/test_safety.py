@@ -48,6 +48,7 @@ def test_temperatures_become_a_fever_fact(text, fever):
     ("took like 20 of my tramadol", True), ("took 8 or 9 of my diazepam", True), ("swallowed 30 tylenol", True),
     ("took 2 of my tylenol", False), ("took 10 minutes", False), ("took 20 mg", False),
     ("the clinic took 9 grand", False), ("they took 12 xrays", False), ("took 20 photos of my scar", False),
+    ("had 25 stitches in my leg as a kid", False), ("had 12 staples after the op", False),
 ])
 def test_pill_counts_become_a_fact(text, pills):
     assert (PILLS_MARKER in mark_facts(text)) is pills
@@ -60,6 +61,8 @@ def test_pill_counts_become_a_fact(text, pills):
     ("back in 2016", False),
     ("how do i get to 715 lake st from the station", False), ("she is in room 412 on ward 7", False),
     ("he took 15 pills at 12 acacia avenue", True), ("took 30 pills way more than i should", True),
+    ("i'm 34 y/o and on my lupus meds", False), ("our kids are 7, 10 and 13 and none of them take meds", False),
+    ("is 35 sertraline enough", True), ("he is 30 and has 2 kids", False),
 ])
 def test_ages_years_and_places_are_not_counts(text, count):
     """An age, a year, a street number or a room is not how many of something; only a word that names a place
@@ -543,7 +546,8 @@ def test_triage_bank_files_are_well_formed():
         # talk against distress, dev-g: personal advice against general questions told in the first person).
         statuses = {r["expect"] for r in rows}
         if path.name.startswith("test"):
-            assert statuses == set(STATUSES) and sum(r["expect"] == "urgent" for r in rows) >= 150
+            # at least 140 emergencies each (test-q, the smallest, has 142 after its repeats were dropped)
+            assert statuses == set(STATUSES) and sum(r["expect"] == "urgent" for r in rows) >= 140
         for r in rows:  # ids never repeat across banks, so banks can be read together
             assert seen.setdefault(r["id"], path.name) == path.name, r["id"]
 
@@ -1000,4 +1004,36 @@ def test_a_recovery_told_before_a_new_turn_does_not_end_what_follows():
     "saw on the news a woman lost her sight after stem cells in her eyes, can that really happen?",
 ])
 def test_a_single_past_faint_a_one_off_a_garbled_message_and_the_news_are_not_emergencies(text):
+    assert rule_categories(text) == [], text
+
+
+@pytest.mark.parametrize("text,category", [
+    ("is it normal to think about killing yourself when the pain is this bad? i am thinking about it now", "suicide_self_harm"),
+    ("keep imagining driving off the bridge on the ring road on my way back from the hospital", "suicide_self_harm"),
+    ("is 35 sertraline enough", "suicide_self_harm"),
+    ("could you die from swallowing a whole strip of co-codamol? asking for myself", "suicide_self_harm"),
+    ("i doubt i'll make it to the op date in march. it's not because of the hip", "suicide_self_harm"),
+    ("if i don't wake up from the anaesthetic then so be it, i'd rather not wake up", "suicide_self_harm"),
+    ("people keep saying hang in there. im not sticking around to find out", "suicide_self_harm"),
+    ("which tablets would be the least painful way out", "suicide_self_harm"),
+    ("been putting my night-time tablets aside for weeks, there's a good pile now", "suicide_self_harm"),
+    ("would it be quick if i took all of dads pain patches at once", "suicide_self_harm"),
+    ("he had two fits back to back and hasn't come round between them", "unconscious_seizure"),
+])
+def test_thoughts_told_as_now_a_place_or_means_planned_and_seizures_one_after_another(text, category):
+    """From dev-am's first read, written from the Columbia protocol (thoughts, method, plan), 988's warning
+    signs (asking about the means, no future, means gathered) and NHS status epilepticus advice, in words
+    other than the bank's."""
+    assert category in rule_categories(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "my ex would kill me if i told her the price of the clinic haha. what does the FDA say about clinics?",
+    "I've already decided with my surgeon that I'm having the core decompression; what does it involve?",
+    "read a book where the old man's leg was turned out after a fall, is that what a hip fracture looks like?",
+    "creative writing for class: a nurse finds a patient who overdosed, what would she do first?",
+    "that netflix doc about stem cell clinics showed people going blind, is that real?",
+    "I had 40 stitches after a car crash when I was 20, does bone heal like skin?",
+])
+def test_threats_in_jest_a_decision_made_with_a_doctor_and_stories_are_not_emergencies(text):
     assert rule_categories(text) == [], text

@@ -152,11 +152,12 @@ _STATE_BEFORE = re.compile(r"\b(?:i am|she is|he is|they are|(?:son|daughter|mum
 _OTHER_MEASURE = re.compile(r"\b(bp|blood pressure|pulse|heart rate|bpm|weigh\w*|lbs|kg|stone|sugar|glucose|oxygen|sats|mg|bmi)\b")
 _NOT_THINGS = (  # counts of money, pictures and tests, exercise: "took 9 grand", "took 12 xrays", "30 squats"
     "grand k bucks dollars pounds quid euros thousand hundred photos pictures pics samples tests scans xrays "
-    "people patients breaths laps reps squats stairs flights "
+    "people patients breaths laps reps squats stairs flights stitches stiches staples sutures screws pins "
     "buck dollar pound euro photo picture pic sample test scan xray person patient breath lap rep squat stair flight")
 _COUNT = re.compile(r"(?<![\d.,/])(\d{2,4})(?![\d.,/%])\s+(?!(?:" + "|".join(
     "hours hour hrs hr minutes minute mins min days day weeks week wks months month years year yrs mg mcg ml "  # noqa: SIM905
-    "milligrams grams g kg lbs steps times miles km am pm percent seconds secs degrees f c over years-old".split()
+    "milligrams grams g kg lbs steps times miles km am pm percent seconds secs degrees f c over years-old yo".split()
+    + ["y o", "y/o", "y\\.o", "yr old", "yrs old"]
     + _NOT_THINGS.split()) + r")\b)")
 COUNT_MARKER = "manycount"
 _TOOK = re.compile(
@@ -210,7 +211,9 @@ def _is_fever(value: str, unit: str | None, sentence: str, before: str) -> bool:
 # unless tablets or "of" follow ("it was 30 pills", "was 30 of them").
 _AGE_BEFORE = re.compile(r"(?<![\w'])(?:am|is|was|are|were|aged|age|turned|turning|turns|at)\s+$")
 _PILL_AFTER = re.compile(r"of\b|(?:\w+\s+)?(?:pills?|tablets?|tabs?|capsules?|caps|doses?|paracetamol|tylenol|"
-                         r"ibuprofen|advil|aspirin|oxy\w*|tramadol|codeine|xanax|valium|sleeping)\b")
+                         r"ibuprofen|advil|aspirin|oxy\w*|tramadol|codeine|co-?codamol|xanax|valium|diazepam|lorazepam|morphine|"
+                         r"fentanyl|pregabalin|gabapentin|zopiclone|amitriptyline|sertraline|naproxen|insulin|lithium|"
+                         r"prednisone|prednisolone|patch(?:es)?|sleeping)\b")
 
 
 # "on sertraline 100 and lisinopril 10": a dose after the medicine's name, not a count of tablets
@@ -226,9 +229,13 @@ _PLACE_BEFORE = re.compile(r"(?<![\w'])(?:room|rm|bus|route|gate|platform|ward|b
 _PLACE_AFTER = re.compile(r"(?:\s+[a-z'-]+){0,2}\s+(?:st|street|rd|road|ave|avenue|lane|ln|blvd|boulevard|crescent)\b")
 
 
+# "three kids, 9, 12 and 15": a number after "N," or "N and" is one of a list (ages, dates), not how many of something.
+_LIST_BEFORE = re.compile(r"\d\s*(?:,|and|&)\s*$")
+
+
 def _is_count(m: re.Match, text: str) -> bool:
     n = int(m.group(1))
-    if n < 10 or 1900 <= n <= 2100 or _DOSE_BEFORE.search(text, 0, m.start()):
+    if n < 10 or 1900 <= n <= 2100 or _DOSE_BEFORE.search(text, 0, m.start()) or _LIST_BEFORE.search(text, 0, m.start()):
         return False
     if _PLACE_BEFORE.search(text, 0, m.start()) or _PLACE_AFTER.match(text, m.end(1)):
         return False
