@@ -62,7 +62,7 @@ def test_pill_counts_become_a_fact(text, pills):
     ("how do i get to 715 lake st from the station", False), ("she is in room 412 on ward 7", False),
     ("he took 15 pills at 12 acacia avenue", True), ("took 30 pills way more than i should", True),
     ("i'm 34 y/o and on my lupus meds", False), ("our kids are 7, 10 and 13 and none of them take meds", False),
-    ("is 35 sertraline enough", True), ("he is 30 and has 2 kids", False),
+    ("is 35 sertraline enough", True), ("he is 30 and has 2 kids", False), ("swallowed 20, 30 tablets", True),
 ])
 def test_ages_years_and_places_are_not_counts(text, count):
     """An age, a year, a street number or a room is not how many of something; only a word that names a place

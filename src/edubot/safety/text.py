@@ -229,13 +229,16 @@ _PLACE_BEFORE = re.compile(r"(?<![\w'])(?:room|rm|bus|route|gate|platform|ward|b
 _PLACE_AFTER = re.compile(r"(?:\s+[a-z'-]+){0,2}\s+(?:st|street|rd|road|ave|avenue|lane|ln|blvd|boulevard|crescent)\b")
 
 
-# "three kids, 9, 12 and 15": a number after "N," or "N and" is one of a list (ages, dates), not how many of something.
+# "three kids, 9, 12 and 15": a number after "N," or "N and" is one of a list (ages, dates), not how many of
+# something, unless tablets or "of" follow ("swallowed 20, 30 tablets").
 _LIST_BEFORE = re.compile(r"\d\s*(?:,|and|&)\s*$")
 
 
 def _is_count(m: re.Match, text: str) -> bool:
     n = int(m.group(1))
-    if n < 10 or 1900 <= n <= 2100 or _DOSE_BEFORE.search(text, 0, m.start()) or _LIST_BEFORE.search(text, 0, m.start()):
+    if n < 10 or 1900 <= n <= 2100 or _DOSE_BEFORE.search(text, 0, m.start()):
+        return False
+    if _LIST_BEFORE.search(text, 0, m.start()) and not _PILL_AFTER.match(text, m.end()):
         return False
     if _PLACE_BEFORE.search(text, 0, m.start()) or _PLACE_AFTER.match(text, m.end(1)):
         return False
