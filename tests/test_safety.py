@@ -1034,6 +1034,9 @@ def test_thoughts_told_as_now_a_place_or_means_planned_and_seizures_one_after_an
     "creative writing for class: a nurse finds a patient who overdosed, what would she do first?",
     "that netflix doc about stem cell clinics showed people going blind, is that real?",
     "I had 40 stitches after a car crash when I was 20, does bone heal like skin?",
+    "the clicking in my hip is getting louder every week, is that the AVN?",
+    "planning which clinic to go to for PRP, what does the FDA say to check?",
+    "which bridge is the clinic next to, the old one or the new one?",
 ])
 def test_threats_in_jest_a_decision_made_with_a_doctor_and_stories_are_not_emergencies(text):
     assert rule_categories(text) == [], text
