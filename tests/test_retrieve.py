@@ -238,12 +238,9 @@ def test_the_search_reads_a_story_with_its_question_first(retriever):
     direct = retriever.searcher.rank(retriever.searcher.query(searched, vec, retriever.query_tokens(searched)))
     assert [h.passage.id for h in retriever.rank(story, k=10).hits] == [
         retriever.index.passages[int(r)].id for r in direct.rows[:10]]
-    fused_only = retriever.searcher.settings.replace(rerank=False)  # the reranker settles both on one order
     as_written = retriever.searcher.rank(retriever.searcher.query(
-        story, retriever.embedder.encode_query(story), retriever.query_tokens(story)), settings=fused_only)
-    plain = retriever.searcher.rank(retriever.searcher.query(searched, vec, retriever.query_tokens(searched)),
-                                    settings=fused_only)
-    assert list(plain.rows[:10]) != list(as_written.rows[:10])  # the reading changes the order
+        story, retriever.embedder.encode_query(story), retriever.query_tokens(story)))
+    assert list(direct.rows[:10]) != list(as_written.rows[:10])  # the reading changes the order
 
 
 def test_the_kind_score_lifts_passages_of_the_kind_asked_for(retriever):
@@ -252,15 +249,14 @@ def test_the_kind_score_lifts_passages_of_the_kind_asked_for(retriever):
     searcher = retriever.searcher
     text = "how is osteonecrosis of the hip treated?"
     q = searcher.query(text, retriever.encode_query(text))
-    fused = searcher.settings.replace(rerank=False)  # the bonus is exact on the fused scores, before any reranking
-    plain = searcher.rank(q, settings=fused.replace(kind_bonus=0.0))
+    plain = searcher.rank(q, settings=searcher.settings.replace(kind_bonus=0.0))
     cands = searcher.candidates(q, searcher.settings.candidates)
     assert cands.kind.shape == cands.rows.shape and 0 <= cands.kind.min() and cands.kind.max() <= 1
     kinds = searcher.kinds
     assert kinds is not None
     top = int(np.argmax(cands.kind))
     assert kinds.labels[int(kinds.passages(cands.stored[top : top + 1]).argmax())] == "treatment"
-    lifted = searcher.rank(q, settings=fused.replace(kind_bonus=1.0))
+    lifted = searcher.rank(q, settings=searcher.settings.replace(kind_bonus=1.0))
     assert set(lifted.rows.tolist()) == set(plain.rows.tolist())
     by_row = dict(zip(cands.rows.tolist(), cands.kind.tolist()))
     plain_scores = dict(zip(plain.rows.tolist(), plain.scores.tolist()))

@@ -28,6 +28,7 @@ from .safety.classifier import load_classifier
 from .safety.lexicon import load_lexicon
 from .safety.multilingual import load_multilingual
 
+GROUP_ORDER = ("research", "patient_education", "marketing")
 MARKETING = "marketing"
 # Words of a question that only names a paper ("the Olsen 2016 paper", "what did Hernigou et al. find").
 LOOKUP_WORDS = frozenset("the a an of in on by and et al paper papers study studies trial article abstract report review "  # noqa: SIM905
@@ -460,9 +461,8 @@ def order_groups(quotes: tuple[QuotedPassage, ...], marketing_last: bool = True)
     best: dict[str, float] = {}
     for q in quotes:
         best[q.group] = max(best.get(q.group, float("-inf")), q.score)
-    # Equal best scores (the reranker caps a lifted row's score at the one above it) go by rank order.
-    first = {g: i for i, g in reversed(list(enumerate(q.group for q in quotes)))}
-    rank = {g: (marketing_last and g == MARKETING, -score, first[g]) for g, score in best.items()}
+    rank = {g: (marketing_last and g == MARKETING, -score, GROUP_ORDER.index(g) if g in GROUP_ORDER else len(GROUP_ORDER))
+            for g, score in best.items()}
     return tuple(sorted(quotes, key=lambda q: rank[q.group]))  # stable: rank order inside groups
 
 

@@ -79,8 +79,6 @@ class Config:
     # Added times the probability that a passage gives the kind of answer the question asks for
     # (symptoms, treatment, outlook...: ``kinds``).
     kind_bonus: float = 0.0
-    # The learned second look at the first rows (``rerank``, learned on the question set's dev split).
-    rerank: bool = True
     # Read questions through the query map learned for the bundled corpus (``querymap``); it applies only
     # to the corpus it was learned on, so another corpus is read unmapped whatever this says.
     query_map: bool = True

@@ -27,7 +27,6 @@ from .fusion import Fusion
 from .index import SearchCore, bm25_tokens, index_text
 from .kinds import KindModel, shipped_kinds, train_kinds
 from .querymap import QueryMap, train_query_map
-from .rerank import Reranker
 from .retrieve import Query, RankingSettings, Scored, Searcher, question_first
 
 BEIR_WINDOW_CHARS = 900
@@ -49,8 +48,6 @@ class Beir:
     qrels: dict[str, dict[str, int]]
     # The kind of answer each question asks for, where the benchmark says (MedQuAD's metadata "qtype").
     kinds: dict[str, str] = field(default_factory=dict)
-    # Each document's source type, where the corpus gives one (metadata "source_type"; the reranker reads it).
-    source_types: list[str] = field(default_factory=list)
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -96,8 +93,6 @@ def load_beir(folder: Path, split: str) -> Beir:
         queries={q: queries[q] for q in qrels},
         qrels=qrels,
         kinds={q: kinds[q] for q in qrels if q in kinds},
-        source_types=[str(d["metadata"].get("source_type") or "") if isinstance(d.get("metadata"), dict) else ""
-                      for d in corpus],
     )
 
 
@@ -222,11 +217,10 @@ def query_map_for(name: str, folder: Path | None = None) -> QueryMap | None:
 
 def build_engine(beir: Beir, settings: RankingSettings, cfg: Config, embedder, cache_dir: Path,
                  progress: bool = False, kinds: KindModel | None | Literal["shipped"] = "shipped",
-                 query_map: QueryMap | None = None, reranker: Reranker | None = None) -> tuple[BeirEngine, float]:
+                 query_map: QueryMap | None = None) -> tuple[BeirEngine, float]:
     """The corpus indexed as the product indexes it (embeddings cached); ``kinds``: the kind model the
     searcher reads (the shipped one unless given, None for none); ``query_map``: how question vectors
-    are mapped (none unless given); ``reranker``: the second look a corpus's ``rerank`` setting asks for
-    (none unless given: the shipped one was learned on the bundled corpus, not on a benchmark)."""
+    are mapped (none unless given)."""
     kinds = shipped_kinds() if kinds == "shipped" else kinds
     started = time.perf_counter()
     definitions, agreed = abbreviations_of(beir)
@@ -235,9 +229,7 @@ def build_engine(beir: Beir, settings: RankingSettings, cfg: Config, embedder, c
     titles = cached_embeddings(beir.titles, embedder, cache_dir, f"{beir.name}-titles", progress)
     core = SearchCore.build(vectors, [bm25_tokens(t, cfg.stem) for t in texts], owner, titles,
                             [bm25_tokens(t, cfg.stem) for t in beir.titles], cfg.bm25_k1, cfg.bm25_b, cfg.stem)
-    types = beir.source_types or [""] * len(beir.doc_ids)
-    searcher = Searcher(core, settings, texts.__getitem__, beir.titles.__getitem__, kinds, query_map, reranker,
-                        types.__getitem__)
+    searcher = Searcher(core, settings, texts.__getitem__, beir.titles.__getitem__, kinds, query_map)
     return BeirEngine(beir, searcher, agreed, embedder), time.perf_counter() - started
 
 

@@ -45,7 +45,6 @@ from .index import (
 )
 from .kinds import KindModel, shipped_kinds
 from .querymap import QueryMap, query_map_for_corpus
-from .rerank import Question, Reranker, RowFacts, Rows, features, reranker_for_corpus
 
 # ---------------------------------------------------------------- settings
 
@@ -71,8 +70,6 @@ class RankingSettings:
     definition_bonus: float = 0.5
     # Added (times the probability that passage and question are of the same kind, ``kinds``) to every candidate.
     kind_bonus: float = 0.0
-    # Whether the searcher's learned reranker (``rerank``) orders the first rows; only a corpus it was learned for.
-    rerank: bool = False
 
     @property
     def weights(self) -> tuple[float, float, float, float]:
@@ -101,10 +98,6 @@ class RankingSettings:
                     raise ValueError(f"fusion {value!r} is not one of {', '.join(f.value for f in Fusion)}") from None
             elif key in ("candidates", "prf_docs"):
                 values[key] = int(value)
-            elif key == "rerank":
-                if not isinstance(value, bool):
-                    raise ValueError(f"rerank must be true or false, not {value!r}")
-                values[key] = value
             else:
                 values[key] = float(value)
         return cls(**values)
@@ -363,8 +356,6 @@ class Candidates(NamedTuple):
     best_dense: float  # the question's own best cosine in the whole index (before any feedback)
     best_bm25: float  # its best BM25 score in the whole index
     expects_answer: bool = False  # the question asks for a kind of answer and the rows were read for it
-    tokens: tuple[str, ...] = ()  # the question's BM25 words (read by the reranker)
-    asks_definition: bool = False  # a "what is X" question whose rows were read for a definition
 
 
 class Scored(NamedTuple):
@@ -391,30 +382,17 @@ class Searcher:
     None: no kinds are read, whatever the settings' ``kind_bonus``).
     ``query_map`` maps each question vector before it is searched (``querymap.QueryMap``,
     learned for a benchmark from its judged questions; None: read as the model reads it).
-    ``reranker`` takes a second look at the first rows when the settings' ``rerank`` asks for it
-    (``rerank.Reranker``); ``source_type_of(doc)`` is a document's source type, which it reads.
     """
 
     def __init__(self, core: SearchCore, settings: RankingSettings, text_of: Callable[[int], str],
                  document_of: Callable[[int], str], kinds: KindModel | None = None,
-                 query_map: QueryMap | None = None, reranker: Reranker | None = None,
-                 source_type_of: Callable[[int], str] | None = None):
+                 query_map: QueryMap | None = None):
         self.core = core
         self.settings = settings
         self.text_of = text_of
         self.document_of = document_of
         self.kinds = kinds
         self.query_map = query_map
-        self.reranker = reranker
-        self.source_type_of = source_type_of or (lambda doc: "")
-        self._facts: RowFacts | None = None
-
-    @property
-    def facts(self) -> RowFacts:
-        """What the reranker reads of each row, gathered on first use (a benchmark never reranked never pays for it)."""
-        if self._facts is None:
-            self._facts = RowFacts(self.text_of, self.core.owner, self.source_type_of, self.core.stem)
-        return self._facts
 
     def query(self, text: str, vector: np.ndarray | None, tokens: list[str] | None = None) -> Query:
         tokens = bm25_tokens(text, self.core.stem) if tokens is None else tokens
@@ -477,7 +455,7 @@ class Searcher:
                 and q.vector is not None else np.zeros(len(rows)))
         return Candidates(rows, np.asarray(dense, dtype=np.float64), bm25, title_dense, doc_bm25[docs].astype(np.float64),
                           dense_rank, bm25_rank, stored, q.vector, answer, definition, kind, best_dense, best_bm25,
-                          answers and q.intent.answer is not None, tuple(q.tokens), definitions and bool(q.intent.defines))
+                          answers and q.intent.answer is not None)
 
     def intent(self, intent: Intent, rows: np.ndarray, answers: bool = True,
                definitions: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -499,20 +477,10 @@ class Searcher:
         return answer, definition
 
     def order(self, c: Candidates, s: RankingSettings) -> Scored:
-        """Fuse the candidates' scores as ``s`` says, apply feedback and the intent bonuses, sort, and (when ``s``
-        asks and the searcher has one) let the reranker order the first rows."""
-        order, scores = self.fused(c, s)
-        if s.rerank and self.reranker is not None and len(order):
-            rows, asked = self.head(c, order, scores, self.reranker.depth)
-            moved, scores = self.reranker.order(scores, features(rows, asked, self.facts))
-            order = order[moved]
-        return Scored(c.rows[order], scores, c.dense[order], c.bm25[order], c.dense_rank[order], c.bm25_rank[order],
-                      c.best_dense, c.best_bm25, c.answer[order], c.expects_answer)
-
-    def fused(self, c: Candidates, s: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
-        """The candidates' order (indices into ``c``) by fused score with feedback and intent bonuses, and those scores."""
+        """Fuse the candidates' scores as ``s`` says, apply feedback and the intent bonuses, and sort."""
         if len(c.rows) == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
+            return Scored(c.rows, c.dense, c.dense, c.bm25, c.dense_rank, c.bm25_rank, c.best_dense, c.best_bm25,
+                          c.answer, c.expects_answer)
         # RRF reads each system's own list: a row the dense search did not return has no dense rank.
         dense = np.where(c.dense_rank > 0, c.dense, np.nan) if s.fusion is Fusion.RRF else c.dense
         columns = [dense, np.where(c.bm25 > 0, c.bm25, np.nan), c.title_dense, c.title_bm25]
@@ -526,25 +494,8 @@ class Searcher:
         scores = (_scaled(fused) + s.answer_type_bonus * c.answer + s.definition_bonus * c.definition
                   + s.kind_bonus * c.kind)
         order = np.lexsort((c.rows, -scores))
-        return order, scores[order]
-
-    @staticmethod
-    def head(c: Candidates, order: np.ndarray, scores: np.ndarray, depth: int) -> tuple[Rows, Question]:
-        """The first ``depth`` rows of an order as the reranker reads them, and the question's part."""
-        top = order[:depth]
-        rows = Rows(c.rows[top], scores[: len(top)], c.dense[top], c.bm25[top], c.dense_rank[top], c.bm25_rank[top],
-                    c.answer[top], c.definition[top], c.kind[top], c.title_dense[top], c.title_bm25[top])
-        return rows, Question(c.tokens, c.expects_answer, c.asks_definition, c.best_dense, c.best_bm25)
-
-    def reranker_input(self, q: Query, depth: int, settings: RankingSettings | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The first ``depth`` rows of ``q``'s ranking before any reranking, and their reranker features
-        (what ``scripts/train_reranker.py`` learns from: the same reading the product reranks)."""
-        s = settings or self.settings
-        c = self.candidates(q, s.candidates, answers=s.answer_type_bonus > 0, definitions=s.definition_bonus > 0,
-                            kinds=s.kind_bonus > 0)
-        order, scores = self.fused(c, s)
-        rows, asked = self.head(c, order, scores, depth)
-        return rows.rows, features(rows, asked, self.facts)
+        return Scored(c.rows[order], scores[order], c.dense[order], c.bm25[order], c.dense_rank[order], c.bm25_rank[order],
+                      c.best_dense, c.best_bm25, c.answer[order], c.expects_answer)
 
 
 def _scaled(fused: np.ndarray) -> np.ndarray:
@@ -653,10 +604,8 @@ class Retriever:
 
         fields = [document_text(m) for m in index.documents.values()]
         query_map = query_map_for_corpus(index.manifest.get("corpus_hash")) if cfg.query_map else None
-        types = [m.source_type for m in index.documents.values()]
         self.searcher = Searcher(index.core, RankingSettings.from_config(cfg), text_of, fields.__getitem__, shipped_kinds(),
-                                 query_map, reranker_for_corpus(index.manifest.get("corpus_hash")) if cfg.rerank else None,
-                                 types.__getitem__)
+                                 query_map)
 
     def named_documents(self, query: str) -> set[str]:
         return named_documents(query, self.authors, self.years)
@@ -677,14 +626,6 @@ class Retriever:
     def query_tokens(self, query: str) -> list[str]:
         return bm25_tokens(query, self.index.core.stem)
 
-    def query(self, query: str, qvec: np.ndarray | None = None) -> Query:
-        """The question as the searcher reads it: its question first (``question_first``), BM25's words of that
-        text, and its vector (``encode_query`` unless given)."""
-        if qvec is None:
-            qvec = self.encode_query(query)
-        searched = question_first(query)
-        return self.searcher.query(searched, qvec, self.query_tokens(searched))
-
     def rank(self, query: str, k: int | None = None, qvec: np.ndarray | None = None, source_types: set[str] | None = None,
              doc_ids: set[str] | None = None, sections: set[str] | None = None) -> Ranking:
         """The question's passages, best first (at most ``k``), with its raw best cosine and BM25 score.
@@ -699,7 +640,10 @@ class Retriever:
                 and (not sections or p.section in sections)
                 for p in self.index.passages
             ], dtype=bool)
-        scored = self.searcher.rank(self.query(query, qvec), allowed)
+        if qvec is None:
+            qvec = self.encode_query(query)
+        searched = question_first(query)
+        scored = self.searcher.rank(self.searcher.query(searched, qvec, self.query_tokens(searched)), allowed)
         k = len(scored.rows) if k is None else k
         hits = tuple(
             Hit(self.index.passages[int(row)], float(score), float(d), float(b) if b > 0 else None,
