@@ -39,6 +39,8 @@ def test_corpus_words_become_correction_targets():
     ("temp 101.8", True), ("38.9 on the thermometer", True), ("fever of 39", True), ("im at 101 and shaking", True),
     ("temp 36.8, no chills", False), ("37.4C", False), ("bp 101/60", False), ("took 20 mg", False),
     ("she is 39 years old", False), ("stage 3 avn at 42", False), ("im at 39.4 and shaking", True),
+    # The writer's own age is not a reading, even with "reading" or "running" in the sentence.
+    ("diagnosed in october, i am 40, and i have been reading a lot", False), ("i am 39 and running a temp", True),
 ])
 def test_temperatures_become_a_fever_fact(text, fever):
     assert (TEMP_MARKER in mark_facts(text)) is fever
@@ -1040,3 +1042,51 @@ def test_thoughts_told_as_now_a_place_or_means_planned_and_seizures_one_after_an
 ])
 def test_threats_in_jest_a_decision_made_with_a_doctor_and_stories_are_not_emergencies(text):
     assert rule_categories(text) == [], text
+
+
+@pytest.mark.parametrize("text,sats", [
+    ("my sats are 88", True), ("spo2 86% on the finger thing", True),
+    ("spent my career doing saturation diving, back in the 80s and 90s", False),  # decades, not readings
+])
+def test_low_oxygen_readings_but_not_decades(text, sats):
+    assert (SATS_MARKER in mark_facts(text)) is sats
+
+
+@pytest.mark.parametrize("text,advice", [
+    # The writer's own case named inside the story is context ...
+    (("I've been reading the literature partly for me and partly for my patients. How many studies were in the "
+      "Papakostidis review?"), False),
+    ("the surgeon was lukewarm about cells for me because of my stage. At which stage do stem cells help most?", False),
+    ("I had an open procedure for my right hip in 2020. How does the arthroscopic technique with PRP work?", False),
+    # ... and a request when the sentence asks, with or without a question mark.
+    ("is core decompression right for me?", True), ("would stem cells work for my hip", True),
+    ("Diagnosed at 41, stage 2. Is it too late for me to try PRP?", True),
+    ("cant sleep on my operated side since the core decompression. is that usual at this point?", True),
+    ("5 weeks post op and sick of crutches. can i just stop using them?", True),
+])
+def test_the_writers_own_case_is_a_request_only_where_a_sentence_asks(text, advice):
+    assert (triage(text).status == "personal_advice") is advice
+
+
+@pytest.mark.parametrize("text,urgent", [
+    # A child's age, not the writer's own ("28 year old guy").
+    ("28 year old guy here. did get prednisone for poison ivy once lol. are steroids a known cause of avn?", False),
+    ("my 2yo got into nana's pill organiser, about 5 missing, she takes warfarin", True),
+    # Watching over something is not the eyes; a scan that "can't see" is not sight lost.
+    ("having yearly x rays to keep an eye on my avn, my friend says x rays cant see avn. who is right?", False),
+    # Puzzlement is not a confused mind; stem cells "mixed with" an acid are not pills with drink.
+    ("the clinic uses stem cells mixed with hyaluronic acid and now I'm so confused. Why was it added?", False),
+    ("took extra oxy with wine and now i'm confused and can't stay awake", True),
+    # Drinking "more than I should" is a habit; tablets taken "more than I should" are an overdose.
+    ("I work in a bar and drink more than I should. Is alcohol linked to osteonecrosis?", False),
+    ("I took more than I should of my tramadol an hour ago and feel really sleepy", True),
+    # A plan made with the surgeon is not a plan to die.
+    ("I'm not asking what I should do, we've got a plan with the surgeon. Does early diagnosis help?", False),
+    ("I have a plan and the pills are ready. this is goodbye", True),
+    # A fever long over is history.
+    (("had a fever and a swollen thigh after the injection in 2022, the ER sorted it out with antibiotics, long "
+      "resolved. how do I report side effects to the FDA?"), False),
+    ("74, widower, hip's gone. I've got enough of my late wife's tablets to see to it myself.", True),
+])
+def test_narrowed_signs_still_catch_the_emergency_they_name(text, urgent):
+    assert (triage(text).status == "urgent") is urgent

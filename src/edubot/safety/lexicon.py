@@ -35,7 +35,8 @@ _NEW_TURN = re.compile(r"\s*,?\s+(?=but\s+(?:now|since|today|tonight|this|yester
 # Scripts written without spaces between words (and two that attach particles): phrases match anywhere.
 # Arabic and Devanagari are spaced, but attach particles ("ولا") and marks that word boundaries would split.
 _UNSPACED = re.compile(r"[\u1100-\u11ff\u3130-\u318f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0600-\u06ff\u0900-\u097f]")
-FRAMING = ("educational", "not_real", "past", "chronic", "present", "resolved", "owned")
+FRAMING = ("educational", "not_real", "past", "chronic", "present", "resolved", "owned", "asks")
+_QUESTION_MARKS = ("?", "？", "¿", "؟")
 
 
 class LexiconError(Exception):
@@ -103,6 +104,7 @@ class Rule:
     educational: bool = True  # False: fires even in a general or fictional framing
     lasting: bool = False  # True: a sign said to have gone on for months still counts (only "resolved" stops it)
     silent: bool = False  # True: feeling fine does not end it (an overdose); only being told as past does
+    asked: bool = False  # True: counts only in a sentence that asks ("is it right for me?", not "partly for me")
 
     def __str__(self) -> str:
         return f"{self.category}: {' + '.join(self.when)}"
@@ -124,9 +126,15 @@ class Lexicon:
     # ------------------------------------------------------------ reading a message
 
     def _sentences(self, detect: str) -> tuple[list[str], list[dict[str, bool]]]:
+        raw = sentences(detect) or [detect]
         sents = [self.idioms.sub(" ", _LOOSE_APOSTROPHE.sub(" ", _PUNCTUATION.sub(" ", s)).replace(",", " , "))
-                 for s in sentences(detect)] or [detect]
+                 for s in raw]
         framing = [{f: bool(self.concepts[f].search(s)) for f in FRAMING} for s in sents]
+        # A sentence asks when it carries a question mark or opens as a question or a request. A message with
+        # no question mark at all is taken to ask in its last sentence ("is prp ok for my hip" typed plainly).
+        marked = [any(q in r for q in _QUESTION_MARKS) for r in raw]
+        for i, f in enumerate(framing):
+            f["asks"] = marked[i] or f["asks"] or (not any(marked) and i == len(framing) - 1)
         for s, f in zip(sents, framing):
             if f["resolved"] and _NEW_TURN.search(s):
                 f["resolved"] = bool(self.concepts["resolved"].search(_NEW_TURN.split(s)[-1]))
@@ -216,6 +224,8 @@ class Lexicon:
                     # Fiction, exams and statistics are about no one here and now; general questions are
                     # about no one unless the writer speaks of themselves.
                     where = [i for i in where if not framing[i]["not_real"]]
+                    if rule.asked:
+                        where = [i for i in where if framing[i]["asks"]]
                     if rule.educational and kind == "urgent":
                         # General questions and fiction about emergencies are not emergencies.
                         where = [i for i in where if not (framing[i]["educational"] and not _first_person(sents[i]))]
@@ -272,7 +282,8 @@ def _parse(data: dict, source: str) -> tuple[dict, dict, list[Rule]]:
             if not when or not isinstance(when, list) or not isinstance(raw.get("category"), str):
                 raise LexiconError(f"{source}: [[{kind}]] entry {i + 1} needs a category and a list 'when'")
             rules.append(Rule(kind, raw["category"], tuple(when), bool(raw.get("educational", True)),
-                              bool(raw.get("lasting", False)), bool(raw.get("silent", False))))
+                              bool(raw.get("lasting", False)), bool(raw.get("silent", False)),
+                              bool(raw.get("asked", False))))
     return slang, concepts, rules
 
 
