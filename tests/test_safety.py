@@ -1090,3 +1090,13 @@ def test_the_writers_own_case_is_a_request_only_where_a_sentence_asks(text, advi
 ])
 def test_narrowed_signs_still_catch_the_emergency_they_name(text, urgent):
     assert (triage(text).status == "urgent") is urgent
+
+
+def test_a_clinic_rule_can_ask_for_a_sentence_that_asks():
+    data = {"concepts": {"clinic_case": ["my knee op"]},
+            "advice": [{"category": "personal_advice", "when": ["clinic_case"], "asked": True}]}
+    lexicon = build_lexicon([(data, "clinic.toml")])
+    assert lexicon.rules[0].asked
+    assert not lexicon.findings("i had my knee op in june . what is prp ?", "advice")
+    assert lexicon.findings("what about my knee op ?", "advice")
+    assert lexicon.findings("thinking about my knee op", "advice")  # no question mark: the last sentence asks
