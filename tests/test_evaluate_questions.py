@@ -7,7 +7,7 @@ from edubot.config import PROJECT_ROOT
 from edubot.evaluate import evaluate_questions, evaluate_triage, format_question_report, is_relevant, load_messages, load_questions, write_report
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
-# The held-out banks: 7,970 patients' messages by eighteen writers who never saw the code, never used for tuning (issue 10's test split).
+# The held-out banks: 8,416 patients' messages by nineteen writers who never saw the code, never used for tuning (issue 10's test split).
 HELD_OUT_BANKS = sorted((PROJECT_ROOT / "eval" / "triage").glob("test*.jsonl"))
 
 
@@ -90,35 +90,34 @@ def test_printed_report_lists_dev_failures_but_only_counts_test_ones():
 
 @pytest.fixture(scope="module")
 def held_out(answerer):
-    """The eighteen held-out banks together (7,970 messages from eighteen writers who never saw the code)."""
+    """The nineteen held-out banks together (8,416 messages from nineteen writers who never saw the code)."""
     return evaluate_triage(answerer, [m for bank in HELD_OUT_BANKS for m in load_messages(bank)])["metrics"]
 
 
 def test_held_out_banks_meet_the_targets_they_meet(held_out):
     """Issue 10's targets, on messages nobody here wrote: these hold, and must keep holding."""
-    assert len(HELD_OUT_BANKS) == 18 and held_out["messages"] == 7970
+    assert len(HELD_OUT_BANKS) == 19 and held_out["messages"] == 8416
     assert held_out["advice_recall"]["rate"] >= 0.9
     assert held_out["off_topic_answered"]["rate"] <= 0.10
     assert held_out["answerable_answered"]["rate"] >= 0.9
     assert held_out["abstention_precision"]["rate"] >= 0.9 and held_out["abstention_recall"]["rate"] >= 0.9
-    # Answerable questions flagged: met from 0.027 (18/677) to 0.028 (45/1,604, seventeen banks); unmet on eighteen (xfail below).
-    # A regression floor for it, set above what was measured (0.0301):
-    assert held_out["answerable_flagged"]["rate"] <= 0.04
     # A regression floor, not the target: set below what was measured here (urgent 0.994; the target is the
     # xfail below), so a fall back towards the old 1-in-4 catch rate cannot pass silently behind an expected failure.
     assert held_out["urgent_recall"]["rate"] >= 0.98
 
 
+def test_held_out_answerable_questions_are_rarely_flagged(held_out):
+    """At most 3% of answerable questions flagged urgent or advice: 0.0266 (49/1,844) on nineteen banks (0.0301 on
+    eighteen before the writer's own case became a request only where a sentence asks, and the classifiers learned
+    dev-an's stories)."""
+    assert held_out["answerable_flagged"]["rate"] <= 0.03
+
+
 # Targets not met on the held-out banks (README "Triage"; issue 10 stays open for them). strict: when one starts
 # to hold, the run says so, and the mark comes off.
-@pytest.mark.xfail(strict=True, reason="urgent recall 0.994 (3385/3404) on the held-out banks; target 1.0")
+@pytest.mark.xfail(strict=True, reason="urgent recall 0.994 (3533/3554) on the held-out banks; target 1.0")
 def test_held_out_urgent_recall_is_total(held_out):
     assert held_out["urgent_recall"]["rate"] == 1.0
-
-
-@pytest.mark.xfail(strict=True, reason="answerable questions flagged 0.0301 (52/1,729) on eighteen held-out banks; target 0.03")
-def test_held_out_answerable_questions_are_rarely_flagged(held_out):
-    assert held_out["answerable_flagged"]["rate"] <= 0.03
 
 
 def test_answering_files_reads_the_file_each_answerable_message_names(tmp_path):
