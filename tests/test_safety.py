@@ -1100,3 +1100,16 @@ def test_a_clinic_rule_can_ask_for_a_sentence_that_asks():
     assert not lexicon.findings("i had my knee op in june . what is prp ?", "advice")
     assert lexicon.findings("what about my knee op ?", "advice")
     assert lexicon.findings("thinking about my knee op", "advice")  # no question mark: the last sentence asks
+
+
+@pytest.mark.parametrize("text,urgent", [
+    # A goodbye post is a warning sign (988 Lifeline: saying goodbye), told of a brother as much as of oneself.
+    ('my brother just posted "this is my goodbye, thanks for the memories everyone" with a photo of the sea', True),
+    # Dropping things night after night is a hand that tires; with sudden onset or one hand, a stroke sign.
+    (("on crutches 8 months and now my hands tingle at night and I keep dropping things in the morning. what is "
+      "carpal tunnel syndrome?"), False),
+    ("mum's words are all coming out wrong, started about 15 min ago, her right hand keeps dropping things", True),
+    ("dad suddenly keeps dropping things and seems off", True),
+])
+def test_goodbye_posts_and_dropping_things(text, urgent):
+    assert (triage(text).status == "urgent") is urgent
