@@ -150,6 +150,7 @@ _READING_BEFORE = re.compile(r"\b(at|hit|hitting|reached|reads|reading)\s*$")
 # "im 38.5", "shes 39.2": a reading said as the person's state. Only with a decimal (an age is whole).
 _STATE_BEFORE = re.compile(r"\b(?:i am|she is|he is|they are|(?:son|daughter|mum|mom|dad|husband|wife|baby|child|kid|partner) is)\s*$")
 _AGE_STATE = re.compile(r"\b(?:i am|im|aged?|turned|turning)\s*$")  # the writer's own age (a child "is 39" may be hot)
+# The words of a thermometer reading (not "reading" or "running", which also mean reading articles and running late).
 _THERMOMETER = re.compile(r"\b(fever|temp|temperature|thermometer|febrile|degrees)|°|º", re.IGNORECASE)
 _OTHER_MEASURE = re.compile(r"\b(bp|blood pressure|pulse|heart rate|bpm|weigh\w*|lbs|kg|stone|sugar|glucose|oxygen|sats|mg|bmi)\b")
 _NOT_THINGS = (  # counts of money, pictures and tests, exercise: "took 9 grand", "took 12 xrays", "30 squats"
@@ -178,10 +179,10 @@ _NOT_PILLS = frozenset((
 _INTO_THE_BODY = re.compile(r"\s+(?:in|into)\s+(?:my|his|her|their|the|both|each)\b")
 
 
-# A decade is not a reading ("saturation diving back in the 80s"). An oxygen saturation of 92% or less (the NHS pulse-oximetry "call 999 / go to A&E" level; COPD targets
+# An oxygen saturation of 92% or less (the NHS pulse-oximetry "call 999 / go to A&E" level; COPD targets
 # sit at 88-92, so a reading this low is a red flag for anyone): "my sats thing says 81", "spo2 88%",
 # "89% on the pulse ox". The reading follows or precedes an oxygen word within a few words, and is a
-# percentage, not litres or hours of oxygen.
+# percentage, not litres or hours of oxygen, nor a decade ("saturation diving back in the 80s").
 _OXYGEN = r"(?:sats?|saturations?|spo2|sp02|o2|oxygen|oximeter|pulse ?ox\w*|pulseox\w*|ox|finger (?:clip|monitor|probe|thing))"
 _NOT_PERCENT = r"(?!\s*(?:l\b|litres?|liters?|lpm|hours?|hrs?|minutes?|mins?|years?|yrs?|days?|times|mg|kg|lbs?)\b)"
 _OTHER_READING = r"(?!(?:pulse|heart|hr|bp|rate|temp\w*|bpm|blood|sugar|glucose|weight)\b)"
@@ -196,10 +197,10 @@ def _low_sats(sentence: str) -> bool:
 def _is_fever(value: str, unit: str | None, sentence: str, before: str) -> bool:
     x = float(value.replace(",", "."))
     unit = (unit or "").lower()[:1]
-    if not unit and "." not in value and "," not in value and _AGE_STATE.search(before) and not _THERMOMETER.search(sentence):
+    decimal = any(c in value for c in ".,")
+    if not unit and not decimal and _AGE_STATE.search(before) and not _THERMOMETER.search(sentence):
         return False  # "I'm 40, and I've been reading a lot": an age said as the writer's state, not a reading
     if not unit and not _FEVER_CONTEXT.search(sentence):
-        decimal = any(c in value for c in ".,")
         if not (_READING_BEFORE.search(before) or (decimal and _STATE_BEFORE.search(before))) or _OTHER_MEASURE.search(sentence):
             return False
         if x < 95 and not decimal:
